@@ -1,0 +1,3 @@
+from timergate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""The errors timergate raises, and the codes clients see.
+
+Every error a client may see is a :class:`TimergateError`; the GraphQL layer turns it into
+``extensions.code`` and a message a person can act on. Anything else is a bug: it is masked
+for clients and logged for operators.
+
+    TimergateError
+    ├── BadUserInput            BAD_USER_INPUT          (carries the offending field)
+    ├── Unauthenticated         UNAUTHENTICATED
+    ├── NotFound                NOT_FOUND
+    ├── InvalidTransition       INVALID_TRANSITION      (carries the current state)
+    ├── Conflict                CONFLICT                (carries the current version)
+    ├── UnsupportedByProvider   UNSUPPORTED_BY_PROVIDER
+    └── UpstreamError
+        ├── UpstreamUnavailable     UPSTREAM_UNAVAILABLE
+        └── UpstreamRateLimited     UPSTREAM_RATE_LIMITED  (carries retry_after seconds)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "BadUserInput",
+    "Conflict",
+    "InvalidTransition",
+    "NotFound",
+    "TimergateError",
+    "Unauthenticated",
+    "UnsupportedByProvider",
+    "UpstreamError",
+    "UpstreamRateLimited",
+    "UpstreamUnavailable",
+]
+
+
+class TimergateError(Exception):
+    """Base of every error whose message is safe and useful to show a client."""
+
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def extensions(self) -> dict[str, Any]:
+        """The ``extensions`` object of the GraphQL error this becomes."""
+        return {"code": self.code}
+
+
+class BadUserInput(TimergateError):
+    """An argument is malformed or out of range; ``field`` names it (e.g. ``input.description``)."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def extensions(self) -> dict[str, Any]:
+        ext = super().extensions()
+        if self.field is not None:
+            ext["field"] = self.field
+        return ext
+
+
+class Unauthenticated(TimergateError):
+    code = "UNAUTHENTICATED"
+
+
+class NotFound(TimergateError):
+    """No such object for this user (another user's object answers the same)."""
+
+    code = "NOT_FOUND"
+
+
+class InvalidTransition(TimergateError):
+    """The timer's current state does not allow the operation."""
+
+    code = "INVALID_TRANSITION"
+
+    def __init__(self, message: str, *, state: str) -> None:
+        super().__init__(message)
+        self.state = state
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "state": self.state}
+
+
+class Conflict(TimergateError):
+    """The client's expected version is stale: someone changed the object meanwhile."""
+
+    code = "CONFLICT"
+
+    def __init__(self, message: str, *, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "currentVersion": self.current_version}
+
+
+class UnsupportedByProvider(TimergateError):
+    code = "UNSUPPORTED_BY_PROVIDER"
+
+
+class UpstreamError(TimergateError):
+    """A vendor API failed; subclasses say how."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamUnavailable(UpstreamError):
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamRateLimited(UpstreamError):
+    code = "UPSTREAM_RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def extensions(self) -> dict[str, Any]:
+        ext = super().extensions()
+        if self.retry_after is not None:
+            ext["retryAfterSeconds"] = self.retry_after
+        return ext

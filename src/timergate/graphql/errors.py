@@ -1,0 +1,81 @@
+"""Every GraphQL error leaves with ``extensions.code``; unexpected ones leave masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from timergate.errors import TimergateError
+
+__all__ = ["INTERNAL_MESSAGE", "ErrorCodes", "coded_error"]
+
+_log = logging.getLogger("timergate.graphql")
+
+INTERNAL_MESSAGE = "Internal server error; it has been logged. Retry, or report it if it persists."
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+def _request_error_code(message: str) -> str:
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def coded_error(
+    error: GraphQLError, *, operation: str | None = None, user: object = None
+) -> GraphQLError:
+    """``error`` with a ``code``; unexpected exceptions are logged with context and masked."""
+    original = error.original_error
+    if isinstance(original, TimergateError):
+        return _with(error, original.message, original.extensions())
+    if isinstance(original, GraphQLError):
+        return coded_error(original, operation=operation, user=user)
+    if original is None:
+        if error.extensions and "code" in error.extensions:
+            return error
+        code = _request_error_code(error.message)
+        return _with(error, error.message, {**(error.extensions or {}), "code": code})
+    _log.error(
+        "unexpected error in operation %r for user %r at path %s",
+        operation,
+        user,
+        ".".join(map(str, error.path or ())),
+        exc_info=original,
+    )
+    return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"})
+
+
+class ErrorCodes(SchemaExtension):
+    """Codes (and masks) the errors of operations Strawberry runs itself: GET, SSE, websockets."""
+
+    def _code_all(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            ctx = self.execution_context
+            user = getattr(getattr(ctx.context, "user", None), "id", None)
+            result.errors = [  # type: ignore[attr-defined]
+                coded_error(e, operation=ctx.operation_name, user=user) for e in errors
+            ]
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        self._code_all(self.execution_context.result)
+
+    def on_stream_result(self, result: object) -> Iterator[None]:  # type: ignore[override]
+        self._code_all(result)
+        yield None

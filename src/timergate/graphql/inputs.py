@@ -1,0 +1,262 @@
+"""GraphQL input types and their checked conversion into domain values.
+
+Field paths in errors (``input.description``) name what the client sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TypeVar
+
+import strawberry
+from strawberry.types.unset import UnsetType
+
+from timergate import domain
+from timergate.domain import UNSET as DOMAIN_UNSET
+from timergate.domain import GlobalId, InvalidGlobalId, Unset, decode_global_id
+from timergate.domain.ids import Kind
+from timergate.domain.limits import (
+    MAX_CONTEXT_FIELD_LENGTH,
+    MAX_CONTEXT_TITLE_LENGTH,
+    check_description,
+    check_tags,
+    check_text,
+)
+from timergate.errors import BadUserInput, NotFound
+from timergate.graphql.types import TimerStateEnum
+
+__all__ = [
+    "CancelTimerInput",
+    "CreateTimeEntryInput",
+    "DeleteTimeEntryInput",
+    "LogTimerInput",
+    "PauseTimerInput",
+    "StartTimerInput",
+    "StopTimerInput",
+    "TimeEntryFilter",
+    "TimerContextFilter",
+    "TimerContextInput",
+    "TimerFilter",
+    "UpdateTimeEntryInput",
+    "UpdateTimerInput",
+    "UpdateViewerInput",
+]
+
+T = TypeVar("T")
+UNSET = strawberry.UNSET
+
+
+@strawberry.input(description="What the time is for, in the provider's terms.")
+class TimerContextInput:
+    type: str
+    id: str
+    title: str | None = None
+
+
+@strawberry.input
+class StartTimerInput:
+    timer_id: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="Resume this PAUSED timer instead of starting a new one."
+    )
+    provider: str = "local"
+    description: str | None = UNSET
+    context: TimerContextInput | None = UNSET
+    tags: list[str] | None = UNSET
+    billable: bool | None = UNSET
+    expected_version: int | None = UNSET
+
+
+@strawberry.input
+class PauseTimerInput:
+    id: strawberry.ID
+    expected_version: int | None = UNSET
+
+
+@strawberry.input
+class StopTimerInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="Leave out to stop the viewer's running timer, if any."
+    )
+    description: str | None = UNSET
+    expected_version: int | None = UNSET
+
+
+@strawberry.input
+class LogTimerInput:
+    id: strawberry.ID
+    description: str | None = UNSET
+    date: date | None = strawberry.field(default=UNSET, description="Defaults to the start's day.")
+    duration_seconds: int | None = strawberry.field(
+        default=UNSET, description="Record this instead of the elapsed time (e.g. rounded)."
+    )
+    billable: bool | None = UNSET
+    expected_version: int | None = UNSET
+
+
+@strawberry.input
+class CancelTimerInput:
+    id: strawberry.ID
+    expected_version: int | None = UNSET
+
+
+@strawberry.input
+class UpdateTimerInput:
+    id: strawberry.ID
+    description: str | None = UNSET
+    context: TimerContextInput | None = UNSET
+    tags: list[str] | None = UNSET
+    billable: bool | None = UNSET
+    elapsed_seconds: int | None = strawberry.field(default=UNSET, description="Only while PAUSED.")
+    expected_version: int | None = UNSET
+
+
+@strawberry.input
+class CreateTimeEntryInput:
+    provider: str = "local"
+    started_at: datetime
+    ended_at: datetime | None = strawberry.field(
+        default=UNSET, description="Give this or durationSeconds (or both)."
+    )
+    duration_seconds: int | None = UNSET
+    date: date | None = strawberry.field(default=UNSET, description="Defaults to the start's day.")
+    description: str | None = UNSET
+    context: TimerContextInput | None = UNSET
+    tags: list[str] | None = UNSET
+    billable: bool | None = UNSET
+
+
+@strawberry.input
+class UpdateTimeEntryInput:
+    id: strawberry.ID
+    started_at: datetime | None = UNSET
+    ended_at: datetime | None = UNSET
+    duration_seconds: int | None = UNSET
+    date: date | None = UNSET
+    description: str | None = UNSET
+    context: TimerContextInput | None = UNSET
+    tags: list[str] | None = UNSET
+    billable: bool | None = UNSET
+    expected_version: int | None = UNSET
+
+
+@strawberry.input
+class DeleteTimeEntryInput:
+    id: strawberry.ID
+    expected_version: int | None = UNSET
+
+
+@strawberry.input
+class UpdateViewerInput:
+    time_zone: str | None = strawberry.field(default=UNSET, description="An IANA name.")
+
+
+@strawberry.input
+class TimerContextFilter:
+    type: str | None = None
+    id: str | None = None
+
+
+@strawberry.input
+class TimerFilter:
+    states: list[TimerStateEnum] | None = None  # type: ignore[valid-type]
+    provider: str | None = None
+    context: TimerContextFilter | None = None
+    started_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    started_to: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    text: str | None = strawberry.field(
+        default=None, description="Matches description or context title, case-insensitively."
+    )
+
+
+@strawberry.input
+class TimeEntryFilter:
+    provider: str | None = None
+    context: TimerContextFilter | None = None
+    date_from: date | None = strawberry.field(default=None, description="Inclusive.")
+    date_to: date | None = strawberry.field(default=None, description="Inclusive.")
+    text: str | None = None
+    timer_id: strawberry.ID | None = None
+
+
+# Conversions.
+
+
+def given(value: T | UnsetType | None) -> bool:
+    return not isinstance(value, UnsetType)
+
+
+def global_id(value: str, kind: Kind, field: str) -> GlobalId:
+    try:
+        return decode_global_id(value, expected=kind)
+    except InvalidGlobalId as exc:
+        raise BadUserInput(f"{field} is not a valid {kind} id: {exc}", field=field) from None
+
+
+def description(value: str | UnsetType | None, field: str) -> str | Unset | None:
+    if isinstance(value, UnsetType):
+        return DOMAIN_UNSET
+    return check_description(value, field=field)
+
+
+def context(
+    value: TimerContextInput | UnsetType | None, field: str
+) -> domain.TimerContext | Unset | None:
+    if isinstance(value, UnsetType):
+        return DOMAIN_UNSET
+    if value is None:
+        return None
+    return domain.TimerContext(
+        type=check_text(value.type, field=f"{field}.type", max_length=MAX_CONTEXT_FIELD_LENGTH),
+        id=check_text(value.id, field=f"{field}.id", max_length=MAX_CONTEXT_FIELD_LENGTH),
+        title=(
+            None
+            if value.title is None
+            else check_text(
+                value.title, field=f"{field}.title", max_length=MAX_CONTEXT_TITLE_LENGTH
+            )
+        ),
+    )
+
+
+def tags(value: list[str] | UnsetType | None, field: str) -> tuple[str, ...] | Unset:
+    if isinstance(value, UnsetType):
+        return DOMAIN_UNSET
+    return check_tags(value or [], field=field)
+
+
+def flag(value: bool | UnsetType | None, field: str) -> bool | Unset:
+    if isinstance(value, UnsetType):
+        return DOMAIN_UNSET
+    if value is None:
+        raise BadUserInput(f"{field} cannot be null; send true or false.", field=field)
+    return value
+
+
+def optional(value: T | UnsetType | None) -> T | None:
+    return None if isinstance(value, UnsetType) else value
+
+
+def details(
+    *,
+    description_value: str | UnsetType | None,
+    context_value: TimerContextInput | UnsetType | None,
+    tags_value: list[str] | UnsetType | None,
+    billable_value: bool | UnsetType | None,
+) -> domain.TimerDetails:
+    """New-object details; unset fields take their defaults."""
+    d = domain.TimerDetails()
+    desc = description(description_value, "input.description")
+    ctx = context(context_value, "input.context")
+    tag_values = tags(tags_value, "input.tags")
+    billable = flag(billable_value, "input.billable")
+    return domain.TimerDetails(
+        description=None if isinstance(desc, Unset) else desc,
+        context=None if isinstance(ctx, Unset) else ctx,
+        tags=d.tags if isinstance(tag_values, Unset) else tag_values,
+        billable=d.billable if isinstance(billable, Unset) else billable,
+    )
+
+
+def not_found(label: str) -> NotFound:
+    """The one answer for a missing object and for another user's object."""
+    return NotFound(f"No {label} with that id; it may have been removed.")

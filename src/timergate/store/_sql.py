@@ -1,0 +1,195 @@
+"""Row mapping and filters shared by the SQL stores (SQLite and PostgreSQL speak alike here)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from timergate.domain import TimeEntry, Timer, TimerContext, TimerDetails, TimerState
+from timergate.store.base import EntryFilter, TimerFilter
+
+__all__ = [
+    "ENTRY_COLUMNS",
+    "TIMER_COLUMNS",
+    "entry_from_row",
+    "entry_params",
+    "entry_where",
+    "from_us",
+    "timer_from_row",
+    "timer_params",
+    "timer_where",
+    "to_us",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+TIMER_COLUMNS = (
+    "id, user_id, provider, state, description, context_type, context_id, context_title, "
+    "tags, billable, accumulated_us, running_since_us, started_at_us, updated_at_us, version, "
+    "entry_id"
+)
+ENTRY_COLUMNS = (
+    "id, user_id, provider, timer_id, description, context_type, context_id, context_title, "
+    "tags, billable, started_at_us, ended_at_us, duration_seconds, date, created_at_us, "
+    "updated_at_us, version"
+)
+
+
+def to_us(value: datetime) -> int:
+    """Microseconds since the Unix epoch: exact, sortable and the same in every database."""
+    return (value - _EPOCH) // _US
+
+
+def from_us(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def _details(row: Sequence[Any], offset: int) -> TimerDetails:
+    ctx_type, ctx_id, ctx_title, tags, billable = row[offset : offset + 5]
+    return TimerDetails(
+        description=row[offset - 1],
+        context=TimerContext(ctx_type, ctx_id, ctx_title) if ctx_type is not None else None,
+        tags=tuple(json.loads(tags)) if tags != "[]" else (),
+        billable=bool(billable),
+    )
+
+
+def _details_params(details: TimerDetails) -> tuple[Any, ...]:
+    ctx = details.context
+    return (
+        details.description,
+        ctx.type if ctx else None,
+        ctx.id if ctx else None,
+        ctx.title if ctx else None,
+        json.dumps(list(details.tags)),
+        details.billable,
+    )
+
+
+def timer_from_row(row: Sequence[Any]) -> Timer:
+    running_since = row[11]
+    return Timer(
+        id=str(row[0]),
+        user_id=row[1],
+        provider=row[2],
+        state=TimerState(row[3]),
+        details=_details(row, 5),
+        accumulated=timedelta(microseconds=row[10]),
+        running_since=from_us(running_since) if running_since is not None else None,
+        started_at=from_us(row[12]),
+        updated_at=from_us(row[13]),
+        version=row[14],
+        entry_id=str(row[15]) if row[15] is not None else None,
+    )
+
+
+def timer_params(timer: Timer) -> tuple[Any, ...]:
+    """Values for every timer column after ``id``, in :data:`TIMER_COLUMNS` order."""
+    return (
+        timer.user_id,
+        timer.provider,
+        timer.state.value,
+        *_details_params(timer.details),
+        timer.accumulated // _US,
+        to_us(timer.running_since) if timer.running_since is not None else None,
+        to_us(timer.started_at),
+        to_us(timer.updated_at),
+        timer.version,
+        int(timer.entry_id) if timer.entry_id is not None else None,
+    )
+
+
+def entry_from_row(row: Sequence[Any]) -> TimeEntry:
+    return TimeEntry(
+        id=str(row[0]),
+        user_id=row[1],
+        provider=row[2],
+        timer_id=str(row[3]) if row[3] is not None else None,
+        details=_details(row, 5),
+        started_at=from_us(row[10]),
+        ended_at=from_us(row[11]),
+        duration_seconds=row[12],
+        date=row[13] if isinstance(row[13], date) else date.fromisoformat(row[13]),
+        created_at=from_us(row[14]),
+        updated_at=from_us(row[15]),
+        version=row[16],
+    )
+
+
+def entry_params(entry: TimeEntry) -> tuple[Any, ...]:
+    """Values for every entry column after ``id``, in :data:`ENTRY_COLUMNS` order."""
+    return (
+        entry.user_id,
+        entry.provider,
+        int(entry.timer_id) if entry.timer_id is not None else None,
+        *_details_params(entry.details),
+        to_us(entry.started_at),
+        to_us(entry.ended_at),
+        entry.duration_seconds,
+        entry.date.isoformat(),
+        to_us(entry.created_at),
+        to_us(entry.updated_at),
+        entry.version,
+    )
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def timer_where(user_id: int, f: TimerFilter) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause (without the keyword) and its ``?`` parameters."""
+    clauses = ["user_id = ?"]
+    params: list[Any] = [user_id]
+    if f.states:
+        clauses.append(f"state IN ({', '.join('?' for _ in f.states)})")
+        params.extend(s.value for s in f.states)
+    _common(f.provider, f.context_type, f.context_id, f.text, clauses, params)
+    if f.started_from is not None:
+        clauses.append("started_at_us >= ?")
+        params.append(to_us(f.started_from))
+    if f.started_to is not None:
+        clauses.append("started_at_us < ?")
+        params.append(to_us(f.started_to))
+    return " AND ".join(clauses), params
+
+
+def entry_where(user_id: int, f: EntryFilter) -> tuple[str, list[Any]]:
+    clauses = ["user_id = ?"]
+    params: list[Any] = [user_id]
+    _common(f.provider, f.context_type, f.context_id, f.text, clauses, params)
+    if f.date_from is not None:
+        clauses.append("date >= ?")
+        params.append(f.date_from.isoformat())
+    if f.date_to is not None:
+        clauses.append("date <= ?")
+        params.append(f.date_to.isoformat())
+    if f.timer_id is not None:
+        clauses.append("timer_id = ?")
+        params.append(int(f.timer_id) if f.timer_id.isdigit() else -1)
+    return " AND ".join(clauses), params
+
+
+def _common(
+    provider: str | None,
+    context_type: str | None,
+    context_id: str | None,
+    text: str | None,
+    clauses: list[str],
+    params: list[Any],
+) -> None:
+    for column, value in (
+        ("provider", provider),
+        ("context_type", context_type),
+        ("context_id", context_id),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if text:
+        clauses.append("(description LIKE ? ESCAPE '\\' OR context_title LIKE ? ESCAPE '\\')")
+        params.extend([like_pattern(text)] * 2)

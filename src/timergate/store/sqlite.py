@@ -1,0 +1,399 @@
+"""The embedded store: SQLite through aiosqlite, in WAL mode.
+
+Durability: WAL with ``synchronous=NORMAL`` by default. A committed transaction survives a
+crash of timergate itself; a power cut or OS crash may lose the last moments of commits (never
+corrupting the file). Add ``?synchronous=FULL`` to the URL to fsync on every commit instead.
+
+Writes go through one connection, serialised in-process by a lock and across processes by
+``BEGIN IMMEDIATE`` (so a read-then-write transaction never fails with ``SQLITE_BUSY``
+midway). Reads use a second connection and never wait for writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiosqlite
+
+from timergate.domain import TimeEntry, Timer
+from timergate.domain.clock import utc_now
+from timergate.store._sql import (
+    ENTRY_COLUMNS,
+    TIMER_COLUMNS,
+    entry_from_row,
+    entry_params,
+    entry_where,
+    from_us,
+    timer_from_row,
+    timer_params,
+    timer_where,
+    to_us,
+)
+from timergate.store.base import EntryFilter, Page, TimerFilter, TokenGrant, User
+
+__all__ = ["SQLiteTimerStore"]
+
+#: Versioned migrations, applied in order at start; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        time_zone TEXT NOT NULL DEFAULT 'UTC',
+        created_at_us INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        hash BLOB PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        prefix TEXT NOT NULL,
+        created_at_us INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE timers (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('RUNNING', 'PAUSED', 'STOPPED')),
+        description TEXT,
+        context_type TEXT,
+        context_id TEXT,
+        context_title TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        billable INTEGER NOT NULL,
+        accumulated_us INTEGER NOT NULL CHECK (accumulated_us >= 0),
+        running_since_us INTEGER,
+        started_at_us INTEGER NOT NULL,
+        updated_at_us INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        entry_id INTEGER,
+        CHECK ((state = 'RUNNING') = (running_since_us IS NOT NULL))
+    );
+    -- The one-running-timer rule, enforced by the database even if code races.
+    CREATE UNIQUE INDEX timers_one_running_per_user ON timers(user_id) WHERE state = 'RUNNING';
+    CREATE INDEX timers_by_user ON timers(user_id, id);
+    CREATE TABLE time_entries (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        timer_id INTEGER,
+        description TEXT,
+        context_type TEXT,
+        context_id TEXT,
+        context_title TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        billable INTEGER NOT NULL,
+        started_at_us INTEGER NOT NULL,
+        ended_at_us INTEGER NOT NULL CHECK (ended_at_us >= started_at_us),
+        duration_seconds INTEGER NOT NULL CHECK (duration_seconds >= 0),
+        date TEXT NOT NULL,
+        created_at_us INTEGER NOT NULL,
+        updated_at_us INTEGER NOT NULL,
+        version INTEGER NOT NULL
+    );
+    CREATE INDEX time_entries_by_user ON time_entries(user_id, id);
+    CREATE INDEX time_entries_by_user_date ON time_entries(user_id, date);
+    """,
+)
+
+_SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
+_TIMER_PARAMS = ", ".join("?" for _ in TIMER_COLUMNS.split(",")[1:])
+_ENTRY_PARAMS = ", ".join("?" for _ in ENTRY_COLUMNS.split(",")[1:])
+_TIMER_SET = ", ".join(f"{c.strip()} = ?" for c in TIMER_COLUMNS.split(",")[1:])
+_ENTRY_SET = ", ".join(f"{c.strip()} = ?" for c in ENTRY_COLUMNS.split(",")[1:])
+_USER_COLUMNS = "id, name, time_zone, created_at_us"
+
+
+def _native(value: str) -> int | None:
+    """A native id as the integer key, or None when it cannot name a row."""
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _user(row: Sequence[Any]) -> User:
+    return User(id=row[0], name=row[1], time_zone=row[2], created_at=from_us(row[3]))
+
+
+class _SQLiteTransaction:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def _one(self, sql: str, params: Sequence[Any]) -> Any:
+        rows = await self._db.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+    async def get_timer(self, user_id: int, timer_id: str) -> Timer | None:
+        native = _native(timer_id)
+        if native is None:
+            return None
+        row = await self._one(
+            f"SELECT {TIMER_COLUMNS} FROM timers WHERE id = ? AND user_id = ?", (native, user_id)
+        )
+        return timer_from_row(row) if row else None
+
+    async def running_timers(self, user_id: int) -> list[Timer]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {TIMER_COLUMNS} FROM timers WHERE user_id = ? AND state = 'RUNNING'",
+            (user_id,),
+        )
+        return [timer_from_row(r) for r in rows]
+
+    async def insert_timer(self, timer: Timer) -> Timer:
+        row = await self._one(
+            f"INSERT INTO timers ({TIMER_COLUMNS.partition(', ')[2]}) VALUES ({_TIMER_PARAMS}) "
+            "RETURNING id",
+            timer_params(timer),
+        )
+        return Timer(**{**_fields(timer), "id": str(row[0])})
+
+    async def update_timer(self, timer: Timer) -> None:
+        await self._db.execute(
+            f"UPDATE timers SET {_TIMER_SET} WHERE id = ?", (*timer_params(timer), int(timer.id))
+        )
+
+    async def delete_timer(self, user_id: int, timer_id: str) -> None:
+        await self._db.execute(
+            "DELETE FROM timers WHERE id = ? AND user_id = ?", (int(timer_id), user_id)
+        )
+
+    async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None:
+        native = _native(entry_id)
+        if native is None:
+            return None
+        row = await self._one(
+            f"SELECT {ENTRY_COLUMNS} FROM time_entries WHERE id = ? AND user_id = ?",
+            (native, user_id),
+        )
+        return entry_from_row(row) if row else None
+
+    async def insert_entry(self, entry: TimeEntry) -> TimeEntry:
+        row = await self._one(
+            f"INSERT INTO time_entries ({ENTRY_COLUMNS.partition(', ')[2]}) "
+            f"VALUES ({_ENTRY_PARAMS}) RETURNING id",
+            entry_params(entry),
+        )
+        return TimeEntry(**{**_fields(entry), "id": str(row[0])})
+
+    async def update_entry(self, entry: TimeEntry) -> None:
+        await self._db.execute(
+            f"UPDATE time_entries SET {_ENTRY_SET} WHERE id = ?",
+            (*entry_params(entry), int(entry.id)),
+        )
+
+    async def delete_entry(self, user_id: int, entry_id: str) -> None:
+        native = int(entry_id)
+        await self._db.execute(
+            "DELETE FROM time_entries WHERE id = ? AND user_id = ?", (native, user_id)
+        )
+        await self._db.execute(
+            "UPDATE timers SET entry_id = NULL WHERE entry_id = ? AND user_id = ?",
+            (native, user_id),
+        )
+
+
+def _fields(obj: Timer | TimeEntry) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+class SQLiteTimerStore:
+    """:class:`~timergate.store.base.TimerStore` on a SQLite file (``sqlite:///path.db``)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "sqlite":
+            raise ValueError(f"not a sqlite:// URL: {url!r}")
+        # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy and databases read them.
+        self.path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        if not self.path:
+            raise ValueError("a sqlite URL needs a file path, e.g. sqlite:///timergate.db")
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.synchronous = options.pop("synchronous", "NORMAL").upper()
+        if self.synchronous not in _SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}")
+        if options:
+            raise ValueError(f"unknown sqlite URL options: {sorted(options)}")
+        self.url = url
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"SQLiteTimerStore({self.url!r})"
+
+    async def _open(self) -> aiosqlite.Connection:
+        db = await aiosqlite.connect(self.path, isolation_level=None)
+        await db.execute("PRAGMA busy_timeout = 10000")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute(f"PRAGMA synchronous = {self.synchronous}")
+        return db
+
+    async def connect(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._open()
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self._migrate(self._writer)
+        self._reader = await self._open()
+
+    async def disconnect(self) -> None:
+        for db in (self._reader, self._writer):
+            if db is not None:
+                await db.close()
+        self._reader = self._writer = None
+
+    @staticmethod
+    async def _migrate(db: aiosqlite.Connection) -> None:
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at_us INTEGER NOT NULL)"
+            )
+            rows = await db.execute_fetchall(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
+            )
+            current = next(iter(rows))[0]
+            for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)", (version, to_us(utc_now()))
+                )
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+
+    @property
+    def _db(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("the store is not connected; call connect() first")
+        return self._reader
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_SQLiteTransaction]:
+        if self._writer is None:
+            raise RuntimeError("the store is not connected; call connect() first")
+        db = self._writer
+        async with self._write_lock:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SQLiteTransaction(db)
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+
+    # Reads, outside any write transaction.
+
+    async def get_timer(self, user_id: int, timer_id: str) -> Timer | None:
+        return await _SQLiteTransaction(self._db).get_timer(user_id, timer_id)
+
+    async def running_timers(self, user_id: int) -> list[Timer]:
+        return await _SQLiteTransaction(self._db).running_timers(user_id)
+
+    async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None:
+        return await _SQLiteTransaction(self._db).get_entry(user_id, entry_id)
+
+    async def list_timers(
+        self, user_id: int, filter: TimerFilter, *, first: int, after: str | None
+    ) -> Page[Timer]:
+        rows = await self._page(
+            "timers", TIMER_COLUMNS, *timer_where(user_id, filter), first, after
+        )
+        return Page([timer_from_row(r) for r in rows[:first]], len(rows) > first)
+
+    async def count_timers(self, user_id: int, filter: TimerFilter) -> int:
+        where, params = timer_where(user_id, filter)
+        rows = await self._db.execute_fetchall(f"SELECT COUNT(*) FROM timers WHERE {where}", params)
+        return int(next(iter(rows))[0])
+
+    async def list_entries(
+        self, user_id: int, filter: EntryFilter, *, first: int, after: str | None
+    ) -> Page[TimeEntry]:
+        rows = await self._page(
+            "time_entries", ENTRY_COLUMNS, *entry_where(user_id, filter), first, after
+        )
+        return Page([entry_from_row(r) for r in rows[:first]], len(rows) > first)
+
+    async def count_entries(self, user_id: int, filter: EntryFilter) -> int:
+        where, params = entry_where(user_id, filter)
+        rows = await self._db.execute_fetchall(
+            f"SELECT COUNT(*) FROM time_entries WHERE {where}", params
+        )
+        return int(next(iter(rows))[0])
+
+    async def _page(
+        self,
+        table: str,
+        columns: str,
+        where: str,
+        params: list[Any],
+        first: int,
+        after: str | None,
+    ) -> list[Any]:
+        if after is not None:
+            where += " AND id < ?"
+            params = [*params, _native(after) or 0]
+        return list(
+            await self._db.execute_fetchall(
+                f"SELECT {columns} FROM {table} WHERE {where} ORDER BY id DESC LIMIT ?",
+                [*params, first + 1],
+            )
+        )
+
+    # Users and tokens.
+
+    async def user_for_token(self, token_hash: bytes) -> User | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT u.id, u.name, u.time_zone, u.created_at_us FROM tokens t "
+            "JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
+            (token_hash,),
+        )
+        row = next(iter(rows), None)
+        return _user(row) if row else None
+
+    async def get_user(self, user_id: int) -> User | None:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+        )
+        row = next(iter(rows), None)
+        return _user(row) if row else None
+
+    async def grant_tokens(self, grants: Sequence[TokenGrant], now: datetime) -> list[User]:
+        created = to_us(now)
+        users: list[User] = []
+        async with self.transaction():
+            db = self._writer
+            assert db is not None
+            for grant in grants:
+                await db.execute(
+                    "INSERT INTO users (name, created_at_us) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (grant.user_name, created),
+                )
+                row = next(
+                    iter(
+                        await db.execute_fetchall(
+                            f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?",
+                            (grant.user_name,),
+                        )
+                    )
+                )
+                await db.execute(
+                    "INSERT INTO tokens (hash, user_id, prefix, created_at_us) VALUES (?, ?, ?, ?)",
+                    (grant.token_hash, row[0], grant.token_prefix, created),
+                )
+                users.append(_user(row))
+        return users
+
+    async def set_time_zone(self, user_id: int, time_zone: str) -> User:
+        async with self.transaction():
+            assert self._writer is not None
+            rows = await self._writer.execute_fetchall(
+                f"UPDATE users SET time_zone = ? WHERE id = ? RETURNING {_USER_COLUMNS}",
+                (time_zone, user_id),
+            )
+        return _user(next(iter(rows)))
