@@ -178,6 +178,7 @@ def new_timer(
 def pause(timer: Timer, now: datetime) -> Timer:
     """RUNNING → PAUSED, keeping the time so far; a PAUSED timer is returned unchanged."""
     require_open(timer, "pause")
+    now = now.astimezone(UTC)
     if timer.state is TimerState.PAUSED:
         return timer
     return replace(
@@ -193,6 +194,8 @@ def pause(timer: Timer, now: datetime) -> Timer:
 def resume(timer: Timer, now: datetime) -> Timer:
     """PAUSED → RUNNING from ``now``; a RUNNING timer is returned unchanged."""
     require_open(timer, "resume")
+    # In UTC, so later arithmetic counts true time even across a DST change.
+    now = now.astimezone(UTC)
     if timer.state is TimerState.RUNNING:
         return timer
     return replace(
@@ -206,6 +209,7 @@ def resume(timer: Timer, now: datetime) -> Timer:
 
 def _close(timer: Timer, now: datetime, action: str) -> Timer:
     require_open(timer, action)
+    now = now.astimezone(UTC)
     return replace(
         timer,
         state=TimerState.STOPPED,
