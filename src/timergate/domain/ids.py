@@ -52,4 +52,7 @@ def decode_global_id(value: str, *, expected: Kind) -> GlobalId:
         raise InvalidGlobalId(f"{value!r} is not a {expected} id")
     if kind != expected:
         raise InvalidGlobalId(f"{value!r} is a {kind} id, not a {expected} id")
+    # The decoder skips stray characters and padding; one object must have one id.
+    if encode_global_id(expected, provider, native) != value:
+        raise InvalidGlobalId(f"{value!r} is not a {expected} id")
     return GlobalId(expected, provider, native)
