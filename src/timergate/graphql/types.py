@@ -56,9 +56,9 @@ class TimerContextNode:
 
     @staticmethod
     def of(context: domain.TimerContext | None) -> TimerContextNode | None:
-        return (
-            None if context is None else TimerContextNode(context.type, context.id, context.title)
-        )
+        if context is None:
+            return None
+        return TimerContextNode(type=context.type, id=context.id, title=context.title)
 
 
 @strawberry.type(name="Timer")
