@@ -15,9 +15,11 @@ from starlette.routing import Route, WebSocketRoute
 from timergate.config import Settings
 from timergate.domain import Clock
 from timergate.gateway import Gateway
+from timergate.graphql.documents import DocumentCache
 from timergate.graphql.http import GraphQLEndpoint
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
+from timergate.graphql.websocket import WebSocketEndpoint
 
 __all__ = ["create_app"]
 
@@ -27,8 +29,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or Settings.from_env()
     gateway = Gateway(settings, clock=clock)
     schema = build_schema()
+    documents = DocumentCache(schema)
     view = TimergateView(gateway, schema)
-    endpoint = GraphQLEndpoint(gateway, schema, fallback=view)
+    websocket = WebSocketEndpoint(gateway, schema, documents)
+    endpoint = GraphQLEndpoint(gateway, schema, documents, fallback=view, websocket=websocket)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -61,6 +61,11 @@ class Authenticator:
             self._cache.popitem(last=False)
         return user
 
+    async def authenticate_header(self, header: str) -> User | None:
+        """The user of an ``Authorization: Bearer …`` value; ``None`` if it names nobody."""
+        token = bearer_token(header)
+        return await self.authenticate(token) if token else None
+
     def forget(self, user_id: int) -> None:
         """Drop cached answers for ``user_id`` (after its details change)."""
         stale = [k for k, (_, u) in self._cache.items() if u is not None and u.id == user_id]

@@ -121,6 +121,8 @@ def _serve(settings: Settings, demo: bool) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=settings.access_log,
+        # The sans-I/O websocket implementation keeps no tasks of its own per connection.
+        ws="websockets-sansio",
         ws_per_message_deflate=settings.ws_compression,
         lifespan="on",
     )

@@ -7,6 +7,7 @@ from timergate.broker import Broker, open_broker
 from timergate.config import Settings
 from timergate.domain import Clock, SystemClock
 from timergate.errors import BadUserInput
+from timergate.live.scheduler import TickScheduler
 from timergate.providers import LocalProvider, Provider
 from timergate.store import TimerStore, User, open_store
 
@@ -24,12 +25,15 @@ class Gateway:
         self.authenticator = Authenticator(self.store, ttl=settings.token_cache_seconds)
         local = LocalProvider(self.store, self.broker, self.clock)
         self.providers: dict[str, Provider] = {local.name: local}
+        self.scheduler = TickScheduler()
 
     async def start(self) -> None:
         await self.store.connect()
         await self.broker.connect()
+        self.scheduler.start()
 
     async def stop(self) -> None:
+        await self.scheduler.stop()
         await self.broker.disconnect()
         await self.store.disconnect()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,8 @@ class RequestContext:
     response: Any = None
     #: The websocket ``connection_init`` payload, where authentication travels.
     connection_params: dict[str, Any] | None = None
+    #: Called when a subscriber's events pile up past the bound (closes its websocket).
+    on_slow_consumer: Callable[[], None] | None = None
 
     @property
     def viewer(self) -> User:

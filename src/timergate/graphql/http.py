@@ -10,87 +10,33 @@ Strawberry's own view, which follows the GraphQL-over-HTTP spec for them.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from graphql import (
-    DocumentNode,
-    ExecutionResult,
-    GraphQLError,
-    OperationDefinitionNode,
-    OperationType,
-    execute,
-    parse,
-    specified_rules,
-    validate,
-)
+from graphql import ExecutionResult, OperationType, execute
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from timergate.auth import bearer_token
 from timergate.errors import Unauthenticated
 from timergate.gateway import Gateway
 from timergate.graphql.context import RequestContext
+from timergate.graphql.documents import DocumentCache
 from timergate.graphql.errors import coded_error
-from timergate.graphql.schema import TimergateSchema, extra_validation_rules
+from timergate.graphql.schema import TimergateSchema
 
 __all__ = ["MAX_BODY_BYTES", "GraphQLEndpoint"]
 
 _log = logging.getLogger("timergate.http")
 
 MAX_BODY_BYTES = 1 << 20
-_MAX_TOKENS = 5000
 _RESPONSE_MEDIA = "application/graphql-response+json"
 _STREAM_MEDIA = ("text/event-stream", "multipart/mixed")
 _ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A parsed and validated query text, or the errors that stop it."""
-
-    document: DocumentNode | None
-    errors: tuple[GraphQLError, ...]
-    operations: dict[str | None, OperationType]
-
-
-class _DocumentCache:
-    def __init__(self, schema: TimergateSchema, size: int = 512) -> None:
-        self._schema = schema._schema
-        self._rules = (*specified_rules, *extra_validation_rules(schema))
-        self._size = size
-        self._prepared: OrderedDict[str, _Prepared] = OrderedDict()
-
-    def get(self, query: str) -> _Prepared:
-        prepared = self._prepared.get(query)
-        if prepared is None:
-            prepared = self._prepare(query)
-            self._prepared[query] = prepared
-            if len(self._prepared) > self._size:
-                self._prepared.popitem(last=False)
-        return prepared
-
-    def _prepare(self, query: str) -> _Prepared:
-        try:
-            document = parse(query, max_tokens=_MAX_TOKENS)
-        except GraphQLError as error:
-            return _Prepared(None, (error,), {})
-        errors = validate(self._schema, document, self._rules)
-        if errors:
-            return _Prepared(None, tuple(errors), {})
-        operations = {
-            (d.name.value if d.name else None): d.operation
-            for d in document.definitions
-            if isinstance(d, OperationDefinitionNode)
-        }
-        return _Prepared(document, (), operations)
 
 
 class _BadRequest(Exception):
@@ -102,13 +48,23 @@ class _BadRequest(Exception):
 class GraphQLEndpoint:
     """The ASGI app mounted at ``/graphql``."""
 
-    def __init__(self, gateway: Gateway, schema: TimergateSchema, fallback: _ASGIApp) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        schema: TimergateSchema,
+        documents: DocumentCache,
+        fallback: _ASGIApp,
+        websocket: _ASGIApp,
+    ) -> None:
         self._gateway = gateway
         self._schema = schema._schema
-        self._documents = _DocumentCache(schema)
+        self._documents = documents
         self._fallback = fallback
+        self._websocket = websocket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            return await self._websocket(scope, receive, send)
         if scope["type"] != "http":
             return await self._fallback(scope, receive, send)
         if scope["method"] == "GET" and self._is_mutation_via_get(scope):
@@ -155,7 +111,7 @@ class GraphQLEndpoint:
         if not query:
             return False
         operation = params.get("operationName", [None])[-1] or None
-        return self._documents.get(query).operations.get(operation) is OperationType.MUTATION
+        return self._documents.get(query).operation_type(operation) is OperationType.MUTATION
 
     async def _run(
         self, payload: Any, headers: Headers, scope: Scope
@@ -175,7 +131,7 @@ class GraphQLEndpoint:
         if prepared.document is None:
             errors = [coded_error(e).formatted for e in prepared.errors]
             return 400, {"errors": errors}
-        if prepared.operations.get(operation_name) is OperationType.SUBSCRIPTION:
+        if prepared.operation_type(operation_name) is OperationType.SUBSCRIPTION:
             raise _Delegate
         context = await self._context(headers, scope)
         result = execute(
@@ -197,8 +153,7 @@ class GraphQLEndpoint:
         user = None
         header = headers.get("authorization")
         if header is not None:
-            token = bearer_token(header)
-            user = await gateway.authenticator.authenticate(token) if token else None
+            user = await gateway.authenticator.authenticate_header(header)
             if user is None:
                 raise _BadRequest(
                     "The bearer token is malformed, unknown or revoked; ask for a new one.",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter
@@ -12,6 +10,7 @@ from strawberry.types import ExecutionContext
 from timergate.graphql.errors import ErrorCodes
 from timergate.graphql.mutation import Mutation
 from timergate.graphql.query import Query
+from timergate.graphql.subscription import Subscription
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "TimergateSchema", "build_schema", "extra_validation_rules"]
 
@@ -27,11 +26,11 @@ class TimergateSchema(strawberry.Schema):
         return None
 
 
-def build_schema(subscription: type[Any] | None = None) -> TimergateSchema:
+def build_schema() -> TimergateSchema:
     return TimergateSchema(
         query=Query,
         mutation=Mutation,
-        subscription=subscription,
+        subscription=Subscription,
         extensions=[
             ErrorCodes,
             QueryDepthLimiter(max_depth=MAX_DEPTH),

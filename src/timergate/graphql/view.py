@@ -12,7 +12,6 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
-from timergate.auth import bearer_token
 from timergate.gateway import Gateway
 from timergate.graphql.context import RequestContext
 from timergate.graphql.schema import TimergateSchema
@@ -39,8 +38,7 @@ class TimergateView(GraphQL[RequestContext, None]):
         if isinstance(request, Request):
             header = request.headers.get("authorization")
             if header is not None:
-                token = bearer_token(header)
-                user = await gateway.authenticator.authenticate(token) if token else None
+                user = await gateway.authenticator.authenticate_header(header)
                 if user is None:
                     raise HTTPException(401, "The bearer token is malformed, unknown or revoked.")
         return RequestContext(
@@ -51,8 +49,9 @@ class TimergateView(GraphQL[RequestContext, None]):
         """Authenticate a websocket in ``connection_init`` (``{"Authorization": "Bearer …"}``)."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization", params.get("authorization"))
-        token = bearer_token(header) if isinstance(header, str) else None
-        user = await self.gateway.authenticator.authenticate(token) if token else None
+        user = None
+        if isinstance(header, str):
+            user = await self.gateway.authenticator.authenticate_header(header)
         if user is None:
             raise ConnectionRejectionError(
                 {"message": 'Send a valid token as {"Authorization": "Bearer <token>"}.'}
