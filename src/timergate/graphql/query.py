@@ -6,6 +6,7 @@ from functools import partial
 
 import strawberry
 
+from timergate.domain.limits import check_aware
 from timergate.errors import BadUserInput
 from timergate.graphql import inputs
 from timergate.graphql.inputs import TimeEntryFilter, TimerFilter
@@ -50,7 +51,7 @@ def _timer_filter(f: TimerFilter | None) -> StoreTimerFilter:
         return StoreTimerFilter()
     for name, value in (("startedFrom", f.started_from), ("startedTo", f.started_to)):
         if value is not None:
-            inputs.check_aware(value, field=f"filter.{name}")
+            check_aware(value, field=f"filter.{name}")
     return StoreTimerFilter(
         states=tuple(f.states or ()),
         provider=f.provider,
