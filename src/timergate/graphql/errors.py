@@ -76,6 +76,6 @@ class ErrorCodes(SchemaExtension):
         yield
         self._code_all(self.execution_context.result)
 
-    def on_stream_result(self, result: object) -> Iterator[None]:  # type: ignore[override]
+    def on_stream_result(self, result: object) -> Iterator[None]:
         self._code_all(result)
         yield None

@@ -141,7 +141,7 @@ class GraphQLEndpoint:
             variable_values=variables,
             operation_name=operation_name,
             executor_class=StrawberryGraphQLCoreExecutionContext,
-            is_awaitable=optimized_is_awaitable,
+            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
         )
         if isawaitable(result):
             result = await result

@@ -26,6 +26,7 @@ from timergate.errors import BadUserInput, NotFound
 from timergate.graphql.types import TimerStateEnum
 
 __all__ = [
+    "DOMAIN_UNSET",
     "CancelTimerInput",
     "CreateTimeEntryInput",
     "DeleteTimeEntryInput",

@@ -33,8 +33,9 @@ def build_schema() -> TimergateSchema:
         subscription=Subscription,
         extensions=[
             ErrorCodes,
-            QueryDepthLimiter(max_depth=MAX_DEPTH),
-            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            # Strawberry takes configured instances too; its annotation names only classes.
+            QueryDepthLimiter(max_depth=MAX_DEPTH),  # type: ignore[list-item]
+            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),  # type: ignore[list-item]
         ],
     )
 

@@ -20,6 +20,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
 )
@@ -91,7 +92,8 @@ def _fields(
             fragment = fragments.get(selection.name.value)
             if fragment is None:
                 raise _NotPlain
-            condition, inner = fragment.type_condition, fragment.selection_set
+            condition: NamedTypeNode | None = fragment.type_condition
+            inner = fragment.selection_set
         elif isinstance(selection, InlineFragmentNode):
             condition, inner = selection.type_condition, selection.selection_set
         else:  # pragma: no cover - no other selection kinds exist

@@ -351,13 +351,13 @@ class _Connection:
             )
         except TimergateError as exc:
             self.ticks.pop(op_id, None)
-            error = GraphQLError(
+            located = GraphQLError(
                 exc.message,
                 nodes=[field],
                 path=[field.alias.value if field.alias else "timerTicks"],
                 original_error=exc,
             )
-            return await self._send_errors(op_id, [coded_error(error)])
+            return await self._send_errors(op_id, [coded_error(located)])
         if op.feed.ended or op.queued:
             self._ready(op)
         return None
@@ -422,7 +422,8 @@ class _Connection:
             if operation.operation is OperationType.SUBSCRIPTION:
                 result: Any = subscribe(schema, document, **kwargs)
             else:
-                result = execute(schema, document, is_awaitable=optimized_is_awaitable, **kwargs)
+                awaitable_check: Any = optimized_is_awaitable
+                result = execute(schema, document, is_awaitable=awaitable_check, **kwargs)
             if isawaitable(result):
                 result = await result
             if isinstance(result, ExecutionResult):
