@@ -72,13 +72,12 @@ class GraphQLEndpoint:
                 "Mutations are not allowed over GET; send them as a POST.", "METHOD_NOT_ALLOWED"
             )
             return await _respond(send, 405, "application/json", body, [(b"allow", b"POST")])
-        if scope["method"] != "POST":
-            return await self._fallback(scope, receive, send)
         headers = Headers(scope=scope)
         content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
         accept = headers.get("accept", "")
-        if content_type != "application/json" or any(m in accept for m in _STREAM_MEDIA):
-            return await self._fallback(scope, receive, send)
+        fast = content_type == "application/json" and not any(m in accept for m in _STREAM_MEDIA)
+        if scope["method"] != "POST" or not fast:
+            return await self._to_view(scope, receive, send, headers)
         media = _RESPONSE_MEDIA if _RESPONSE_MEDIA in accept else "application/json"
         try:
             body = await _read_body(receive)
@@ -91,7 +90,7 @@ class GraphQLEndpoint:
                 send, 400, media, _error_body("The request body is not valid JSON.", "BAD_REQUEST")
             )
         if isinstance(payload, list):
-            return await self._fallback(scope, _replay(body), send)
+            return await self._to_view(scope, _replay(body), send, headers)
         try:
             status, result = await self._run(payload, headers, scope)
         except _BadRequest as exc:
@@ -100,10 +99,24 @@ class GraphQLEndpoint:
                 send, exc.status, media, _error_body(exc.message, exc.code), extra
             )
         except _Delegate:
-            return await self._fallback(scope, _replay(body), send)
+            return await self._to_view(scope, _replay(body), send, headers)
         if media != _RESPONSE_MEDIA and status == 400:
             status = 200  # application/json clients expect 200 for any GraphQL response
         await _respond(send, status, media, orjson.dumps(result))
+
+    async def _to_view(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        """Hand the request to Strawberry's view, refusing a bad token first (as JSON)."""
+        try:
+            await self._context(headers, scope)
+        except _BadRequest as exc:
+            return await _respond(
+                send,
+                exc.status,
+                "application/json",
+                _error_body(exc.message, exc.code),
+                [(b"www-authenticate", b"Bearer")],
+            )
+        await self._fallback(scope, receive, send)
 
     def _is_mutation_via_get(self, scope: Scope) -> bool:
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
