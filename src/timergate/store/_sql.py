@@ -191,5 +191,8 @@ def _common(
             clauses.append(f"{column} = ?")
             params.append(value)
     if text:
-        clauses.append("(description LIKE ? ESCAPE '\\' OR context_title LIKE ? ESCAPE '\\')")
-        params.extend([like_pattern(text)] * 2)
+        # lower() on both sides: LIKE alone ignores case only for ASCII letters in SQLite.
+        clauses.append(
+            "(lower(description) LIKE ? ESCAPE '\\' OR lower(context_title) LIKE ? ESCAPE '\\')"
+        )
+        params.extend([like_pattern(text.lower())] * 2)

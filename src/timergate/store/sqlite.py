@@ -113,6 +113,10 @@ def _native(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _user(row: Sequence[Any]) -> User:
     return User(id=row[0], name=row[1], time_zone=row[2], created_at=from_us(row[3]))
 
@@ -228,6 +232,8 @@ class SQLiteTimerStore:
         await db.execute("PRAGMA busy_timeout = 10000")
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute(f"PRAGMA synchronous = {self.synchronous}")
+        # SQLite's own lower() folds ASCII only; the text filters need all of Unicode.
+        await db.create_function("lower", 1, _lower, deterministic=True)
         return db
 
     async def connect(self) -> None:
