@@ -17,6 +17,7 @@ __all__ = [
     "entry_params",
     "entry_where",
     "from_us",
+    "native_key",
     "timer_from_row",
     "timer_params",
     "timer_where",
@@ -136,6 +137,12 @@ def entry_params(entry: TimeEntry) -> tuple[Any, ...]:
     )
 
 
+def native_key(value: str) -> int | None:
+    """A native id as the integer key, or None when it cannot name a row."""
+    # isascii(): int() would also read other scripts' digits, giving one row many ids.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
 def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -170,7 +177,8 @@ def entry_where(user_id: int, f: EntryFilter) -> tuple[str, list[Any]]:
         params.append(f.date_to.isoformat())
     if f.timer_id is not None:
         clauses.append("timer_id = ?")
-        params.append(int(f.timer_id) if f.timer_id.isdigit() else -1)
+        native = native_key(f.timer_id)
+        params.append(-1 if native is None else native)
     return " AND ".join(clauses), params
 
 

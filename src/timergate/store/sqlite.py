@@ -30,6 +30,7 @@ from timergate.store._sql import (
     entry_params,
     entry_where,
     from_us,
+    native_key,
     timer_from_row,
     timer_params,
     timer_where,
@@ -108,11 +109,6 @@ _ENTRY_SET = ", ".join(f"{c.strip()} = ?" for c in ENTRY_COLUMNS.split(",")[1:])
 _USER_COLUMNS = "id, name, time_zone, created_at_us"
 
 
-def _native(value: str) -> int | None:
-    """A native id as the integer key, or None when it cannot name a row."""
-    return int(value) if value.isdigit() and len(value) < 19 else None
-
-
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
@@ -130,7 +126,7 @@ class _SQLiteTransaction:
         return next(iter(rows), None)
 
     async def get_timer(self, user_id: int, timer_id: str) -> Timer | None:
-        native = _native(timer_id)
+        native = native_key(timer_id)
         if native is None:
             return None
         row = await self._one(
@@ -164,7 +160,7 @@ class _SQLiteTransaction:
         )
 
     async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None:
-        native = _native(entry_id)
+        native = native_key(entry_id)
         if native is None:
             return None
         row = await self._one(
@@ -342,7 +338,7 @@ class SQLiteTimerStore:
     ) -> list[Any]:
         if after is not None:
             where += " AND id < ?"
-            params = [*params, _native(after) or 0]
+            params = [*params, native_key(after) or 0]
         return list(
             await self._db.execute_fetchall(
                 f"SELECT {columns} FROM {table} WHERE {where} ORDER BY id DESC LIMIT ?",
