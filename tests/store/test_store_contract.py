@@ -367,17 +367,21 @@ async def test_reads_are_scoped_to_the_user(store: TimerStore, alice: User, bob:
     assert await store.get_entry(alice.id, entry.id) == entry, "nor her entry"
 
 
-@pytest.mark.parametrize("bad_id", ["", "abc", "-1", "1.0", " 1", "99999999999999999999999", "٣"])
+@pytest.mark.parametrize(
+    "bad_id", ["", "abc", "-1", "1.0", " 1", "+1", "99999999999999999999999", "\u0661", "\uff11"]
+)
 async def test_ids_that_name_no_row_read_as_missing(
     store: TimerStore, alice: User, bad_id: str
 ) -> None:
-    """A malformed or out-of-range id is simply not found, never a driver error."""
-    await insert_timers(store, make_timer(alice))
-    await insert_entries(store, make_entry(alice))
+    """A malformed or out-of-range id (a non-ASCII digit too) is not found, never a driver error."""
+    (timer,) = await insert_timers(store, make_timer(alice))
+    (entry,) = await insert_entries(store, make_entry(alice))
+    assert (timer.id, entry.id) == ("1", "1"), "ids the bad ones could be mistaken for"
     assert await store.get_timer(alice.id, bad_id) is None
     assert await store.get_entry(alice.id, bad_id) is None
-    page = await store.list_timers(alice.id, TimerFilter(), first=5, after=bad_id)
-    assert isinstance(page.items, list)
+    async with store.transaction() as tx:
+        assert await tx.get_timer(alice.id, bad_id) is None
+        assert await tx.get_entry(alice.id, bad_id) is None
 
 
 # Integrity and transactions.
@@ -632,6 +636,8 @@ async def alices_entries(store: TimerStore, alice: User, bob: User) -> dict[str,
         (EntryFilter(text="_"), ["march-3"]),
         (EntryFilter(text="SAFARI"), ["march-2-timer", "march-1"]),
         (EntryFilter(timer_id="no-such-timer"), []),
+        (EntryFilter(timer_id="\uff11"), []),  # a fullwidth 1 is not timer 1
+        (EntryFilter(timer_id="9" * 30), []),
     ],
     ids=lambda v: repr(v) if isinstance(v, EntryFilter) else None,
 )
