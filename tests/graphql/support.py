@@ -209,3 +209,25 @@ def global_id(kind: str, provider: str, native: str | int) -> str:
     """A well-formed id in the gateway's format (for ids that name nothing)."""
     raw = f"{kind}:{provider}:{native}".encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+async def populate(client: Client, clock: Any) -> dict[str, str]:
+    """Give the user one timer in each state, a timer's entry and a hand-made entry."""
+    stopped = await start(client, description="stopped", tags=["done"])
+    clock.advance(60)
+    entry = (await stop(client, stopped["id"]))["entry"]
+    paused = await start(client, description="paused")
+    clock.advance(30)
+    await pause(client, paused["id"])
+    running = await start(client, description="running")
+    clock.advance(15)
+    manual = await create_entry(
+        client, startedAt="2025-12-30T08:00:00Z", durationSeconds=600, description="manual"
+    )
+    return {
+        "running": running["id"],
+        "paused": paused["id"],
+        "stopped": stopped["id"],
+        "entry": entry["id"],
+        "manual": manual["id"],
+    }

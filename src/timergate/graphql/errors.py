@@ -44,6 +44,11 @@ def coded_error(
     if isinstance(original, TimergateError):
         return _with(error, original.message, original.extensions())
     if isinstance(original, GraphQLError):
+        if error.message.startswith("Variable '$"):
+            # A variable's value failed coercion; the wrapper's message names the variable.
+            return _with(
+                error, error.message, {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+            )
         return coded_error(original, operation=operation, user=user)
     if original is None:
         if error.extensions and "code" in error.extensions:

@@ -87,8 +87,8 @@ class UpdateViewerPayload:
     viewer: Viewer
 
 
-def _timer_target(info: Info, raw_id: str) -> tuple[Provider, GlobalId]:
-    gid = inputs.global_id(raw_id, "Timer", "input.id")
+def _timer_target(info: Info, raw_id: str, field: str = "input.id") -> tuple[Provider, GlobalId]:
+    gid = inputs.global_id(raw_id, "Timer", field)
     provider = info.context.gateway.providers.get(gid.provider)
     if provider is None:
         raise inputs.not_found("timer")
@@ -121,7 +121,7 @@ class Mutation:
                     "change details with updateTimer.",
                     field="input.timerId",
                 )
-            provider, gid = _timer_target(info, input.timer_id)
+            provider, gid = _timer_target(info, input.timer_id, "input.timerId")
             result = await provider.resume(
                 user, gid.native_id, expected_version=optional(input.expected_version)
             )
