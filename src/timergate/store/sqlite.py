@@ -23,6 +23,7 @@ import aiosqlite
 
 from timergate.domain import TimeEntry, Timer
 from timergate.domain.clock import utc_now
+from timergate.errors import NotFound
 from timergate.store._sql import (
     ENTRY_COLUMNS,
     TIMER_COLUMNS,
@@ -151,7 +152,8 @@ class _SQLiteTransaction:
 
     async def update_timer(self, timer: Timer) -> None:
         await self._db.execute(
-            f"UPDATE timers SET {_TIMER_SET} WHERE id = ?", (*timer_params(timer), int(timer.id))
+            f"UPDATE timers SET {_TIMER_SET} WHERE id = ? AND user_id = ?",
+            (*timer_params(timer), int(timer.id), timer.user_id),
         )
 
     async def delete_timer(self, user_id: int, timer_id: str) -> None:
@@ -179,8 +181,8 @@ class _SQLiteTransaction:
 
     async def update_entry(self, entry: TimeEntry) -> None:
         await self._db.execute(
-            f"UPDATE time_entries SET {_ENTRY_SET} WHERE id = ?",
-            (*entry_params(entry), int(entry.id)),
+            f"UPDATE time_entries SET {_ENTRY_SET} WHERE id = ? AND user_id = ?",
+            (*entry_params(entry), int(entry.id), entry.user_id),
         )
 
     async def delete_entry(self, user_id: int, entry_id: str) -> None:
@@ -396,4 +398,7 @@ class SQLiteTimerStore:
                 f"UPDATE users SET time_zone = ? WHERE id = ? RETURNING {_USER_COLUMNS}",
                 (time_zone, user_id),
             )
-        return _user(next(iter(rows)))
+        row = next(iter(rows), None)
+        if row is None:
+            raise NotFound("No such user.")
+        return _user(row)
