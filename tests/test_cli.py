@@ -1,0 +1,120 @@
+"""The `timergate` command: tokens for users, help that names the environment, settings."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from timergate.cli import main
+from timergate.config import Settings
+
+
+async def token_create(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
+    """Run `timergate token create ARGS`; the lines it printed."""
+    code = await asyncio.to_thread(main, ["token", "create", *args])
+    assert code == 0
+    return capsys.readouterr().out.splitlines()
+
+
+async def viewer_name(http: httpx.AsyncClient, token: str) -> str:
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ viewer { name } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    name: str = response.json()["data"]["viewer"]["name"]
+    return name
+
+
+async def test_tokens_are_printed_one_per_user_in_order(
+    http: httpx.AsyncClient, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`token create --user a --user b --user c` prints three distinct tokens, in that order."""
+    tokens = await token_create(
+        capsys, "--user", "a", "--user", "b", "--user", "c", "--database", settings.database_url
+    )
+    assert len(tokens) == 3
+    assert len(set(tokens)) == 3
+    assert all(t.startswith("tg_") for t in tokens)
+    assert [await viewer_name(http, t) for t in tokens] == ["a", "b", "c"]
+
+
+async def test_a_second_token_for_a_user_is_the_same_user(
+    http: httpx.AsyncClient, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Granting again adds a token for the existing user; the first still works."""
+    (first,) = await token_create(capsys, "--user", "erin", "--database", settings.database_url)
+    (second,) = await token_create(capsys, "--user", "erin", "--database", settings.database_url)
+    assert first != second
+    assert await viewer_name(http, first) == "erin"
+    assert await viewer_name(http, second) == "erin"
+
+
+async def test_the_database_comes_from_the_environment(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """TIMERGATE_DATABASE_URL chooses the store when --database is left out."""
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("TIMERGATE_DATABASE_URL", settings.database_url)
+    (token,) = await token_create(capsys, "--user", "dana")
+    assert await viewer_name(http, token) == "dana"
+    assert list(elsewhere.iterdir()) == []  # not the default sqlite:///timergate.db
+
+
+async def test_a_flag_wins_over_the_environment(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """--database is used even when TIMERGATE_DATABASE_URL names another store."""
+    other = tmp_path / "other.db"
+    monkeypatch.setenv("TIMERGATE_DATABASE_URL", f"sqlite:///{other}")
+    (token,) = await token_create(capsys, "--user", "fay", "--database", settings.database_url)
+    assert await viewer_name(http, token) == "fay"
+    assert not other.exists()
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101])
+def test_unusable_user_names_are_refused(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Blank or over-long user names stop the command before any token is printed."""
+    database = tmp_path / "names.db"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["token", "create", "--user", name, "--database", f"sqlite:///{database}"])
+    assert "user names are 1 to 100 characters" in str(exit_info.value.code)
+    assert capsys.readouterr().out == ""
+    assert not database.exists()
+
+
+def test_serve_help_names_the_environment_variables(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`timergate serve --help` shows the TIMERGATE_ variable behind each flag."""
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for variable in (
+        "TIMERGATE_HOST",
+        "TIMERGATE_PORT",
+        "TIMERGATE_DATABASE_URL",
+        "TIMERGATE_BROKER_URL",
+        "TIMERGATE_ALLOWED_ORIGINS",
+        "TIMERGATE_LOG_LEVEL",
+        "TIMERGATE_ACCESS_LOG",
+    ):
+        assert variable in text
