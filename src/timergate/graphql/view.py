@@ -10,6 +10,12 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types.unset import UnsetType
 
 from timergate.gateway import Gateway
@@ -27,6 +33,13 @@ class TimergateView(GraphQL[RequestContext, None]):
             schema,
             allowed_origins=list(gateway.settings.allowed_origins),
             max_subscriptions_per_connection=100,
+            # Strawberry serves subscriptions over HTTP streams only for the protocols listed.
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+            ),
         )
         self.gateway = gateway
 
