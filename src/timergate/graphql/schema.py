@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from timergate.graphql.errors import ErrorCodes
@@ -36,6 +42,9 @@ def build_schema() -> TimergateSchema:
             # Strawberry takes configured instances too; its annotation names only classes.
             QueryDepthLimiter(max_depth=MAX_DEPTH),  # type: ignore[list-item]
             MaxAliasesLimiter(max_alias_count=MAX_ALIASES),  # type: ignore[list-item]
+            # For what Strawberry's view runs itself (GET, SSE); POSTs use DocumentCache.
+            ParserCache(maxsize=256),  # type: ignore[list-item]
+            ValidationCache(maxsize=256),  # type: ignore[list-item]
         ],
     )
 
