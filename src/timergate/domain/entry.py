@@ -12,6 +12,7 @@ from timergate.domain.timer import (
     TimerContext,
     TimerDetails,
     Unset,
+    changed_details,
     local_date,
 )
 from timergate.errors import BadUserInput
@@ -117,15 +118,7 @@ def edit_entry(
         entry_date = local_date(start, time_zone) if start != entry.started_at else entry.date
     else:
         entry_date = changes.date
-    details = entry.details
-    if not isinstance(changes.description, Unset):
-        details = replace(details, description=changes.description)
-    if not isinstance(changes.context, Unset):
-        details = replace(details, context=changes.context)
-    if not isinstance(changes.tags, Unset):
-        details = replace(details, tags=changes.tags)
-    if not isinstance(changes.billable, Unset):
-        details = replace(details, billable=changes.billable)
+    details = changed_details(entry.details, changes)
     edited = replace(
         entry,
         details=details,

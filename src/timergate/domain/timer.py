@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from timergate.errors import Conflict, InvalidTransition
@@ -27,6 +28,7 @@ __all__ = [
     "TimerDetails",
     "TimerState",
     "Unset",
+    "changed_details",
     "check_version",
     "elapsed",
     "elapsed_seconds",
@@ -271,18 +273,32 @@ def _entry_for(stopped: Timer, now: datetime, *, time_zone: str) -> TimeEntry:
     )
 
 
+class _DetailChanges(Protocol):
+    @property
+    def description(self) -> str | Unset | None: ...
+    @property
+    def context(self) -> TimerContext | Unset | None: ...
+    @property
+    def tags(self) -> tuple[str, ...] | Unset: ...
+    @property
+    def billable(self) -> bool | Unset: ...
+
+
+def changed_details(details: TimerDetails, changes: _DetailChanges) -> TimerDetails:
+    """``details`` with every field that ``changes`` sets replaced."""
+    d, c = details, changes
+    return TimerDetails(
+        description=d.description if isinstance(c.description, Unset) else c.description,
+        context=d.context if isinstance(c.context, Unset) else c.context,
+        tags=d.tags if isinstance(c.tags, Unset) else c.tags,
+        billable=d.billable if isinstance(c.billable, Unset) else c.billable,
+    )
+
+
 def update(timer: Timer, changes: TimerChanges, now: datetime) -> Timer:
     """Apply ``changes``; the elapsed time can only be set while the timer is PAUSED."""
     require_open(timer, "update")
-    details = timer.details
-    if not isinstance(changes.description, Unset):
-        details = replace(details, description=changes.description)
-    if not isinstance(changes.context, Unset):
-        details = replace(details, context=changes.context)
-    if not isinstance(changes.tags, Unset):
-        details = replace(details, tags=changes.tags)
-    if not isinstance(changes.billable, Unset):
-        details = replace(details, billable=changes.billable)
+    details = changed_details(timer.details, changes)
     accumulated = timer.accumulated
     if not isinstance(changes.elapsed, Unset):
         if timer.state is not TimerState.PAUSED:
