@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
@@ -9,6 +11,7 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
@@ -39,12 +42,11 @@ def build_schema() -> TimergateSchema:
         subscription=Subscription,
         extensions=[
             ErrorCodes,
-            # Strawberry takes configured instances too; its annotation names only classes.
-            QueryDepthLimiter(max_depth=MAX_DEPTH),  # type: ignore[list-item]
-            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),  # type: ignore[list-item]
+            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
             # For what Strawberry's view runs itself (GET, SSE); POSTs use DocumentCache.
-            ParserCache(maxsize=256),  # type: ignore[list-item]
-            ValidationCache(maxsize=256),  # type: ignore[list-item]
+            partial(ParserCache, maxsize=256),
+            partial(ValidationCache, maxsize=256),
         ],
     )
 
@@ -52,7 +54,8 @@ def build_schema() -> TimergateSchema:
 def extra_validation_rules(schema: strawberry.Schema) -> tuple[type[ASTValidationRule], ...]:
     """The validation rules the schema's extensions add (depth and alias limits)."""
     rules: list[type[ASTValidationRule]] = []
-    for extension in schema.extensions:
+    for factory in schema.extensions:
+        extension = factory if isinstance(factory, SchemaExtension) else factory()
         if isinstance(extension, AddValidationRules):
             rules.extend(extension.validation_rules)
     return tuple(rules)
