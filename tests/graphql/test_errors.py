@@ -29,6 +29,7 @@ from support import (
 )
 
 from timergate.domain import ManualClock
+from timergate.graphql.types import encode_cursor
 
 World = dict[str, str]
 Variables = Callable[[World], dict[str, Any]]
@@ -36,6 +37,8 @@ Variables = Callable[[World], dict[str, Any]]
 LONG = "x" * 2001
 TOO_MANY_TAGS = [f"tag{n}" for n in range(21)]
 MISSING_TIMER = global_id("Timer", "local", 999_999)
+#: Shaped like a cursor of ours, but naming no row a store could key on.
+FORGED_CURSOR = encode_cursor("abc")
 MISSING_ENTRY = global_id("TimeEntry", "local", 999_999)
 
 
@@ -229,6 +232,7 @@ BAD_INPUTS = [
     case(TIMERS, args(after="not a cursor"), "after", id="timers-bad-cursor"),
     case(TIMERS, args(after="@@@"), "after", id="timers-cursor-garbage"),
     case(TIMERS, args(after=MISSING_TIMER), "after", id="timers-an-id-as-cursor"),
+    case(TIMERS, args(after=FORGED_CURSOR), "after", id="timers-forged-cursor"),
     case(
         TIMERS, args(filter={"provider": "toggl"}), "filter.provider", id="timers-unknown-provider"
     ),
@@ -247,6 +251,7 @@ BAD_INPUTS = [
     case(ENTRIES, args(first=-1), "first", id="entries-first-negative"),
     case(ENTRIES, args(first=1000), "first", id="entries-first-1000"),
     case(ENTRIES, args(after="xyz"), "after", id="entries-bad-cursor"),
+    case(ENTRIES, args(after=FORGED_CURSOR), "after", id="entries-forged-cursor"),
     case(ENTRIES, args(filter={"timerId": "bad"}), "filter.timerId", id="entries-bad-timer-id"),
     case(
         ENTRIES,

@@ -23,7 +23,7 @@ import aiosqlite
 
 from timergate.domain import TimeEntry, Timer
 from timergate.domain.clock import utc_now
-from timergate.errors import NotFound
+from timergate.errors import BadUserInput, NotFound
 from timergate.store._sql import (
     ENTRY_COLUMNS,
     TIMER_COLUMNS,
@@ -339,8 +339,13 @@ class SQLiteTimerStore:
         after: str | None,
     ) -> list[Any]:
         if after is not None:
+            position = native_key(after)
+            if position is None:
+                raise BadUserInput(
+                    "after is not a cursor from this API; use pageInfo.endCursor.", field="after"
+                )
             where += " AND id < ?"
-            params = [*params, native_key(after) or 0]
+            params = [*params, position]
         return list(
             await self._db.execute_fetchall(
                 f"SELECT {columns} FROM {table} WHERE {where} ORDER BY id DESC LIMIT ?",
