@@ -8,8 +8,10 @@ import itertools
 import socket
 import struct
 import termios
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
 from live_support import (
@@ -44,15 +46,16 @@ def unread_bytes(ws: ClientConnection) -> int:
     return count
 
 
-@asynccontextmanager
-async def stalled_subscriber(
-    url: str, person: Person, timer_id: str
-) -> AsyncIterator[ClientConnection]:
-    """A client that subscribes to about 5 MB of ticks a second, then never reads again.
+async def send(ws: ClientConnection, message: dict[str, Any]) -> None:
+    await ws.send(orjson.dumps(message).decode())
 
-    Its receive buffer is tiny and the library stops reading after one queued frame, so the
-    server's writes to it back up at the TCP level; 5 MB outgrows even the few megabytes of
-    send buffer Linux gives a loopback connection.
+
+@asynccontextmanager
+async def slow_reader(url: str, person: Person) -> AsyncIterator[ClientConnection]:
+    """An authenticated graphql-transport-ws client that reads nothing unless told to.
+
+    Its receive buffer is tiny and the library stops reading after one queued frame, so
+    the server's writes to it back up at the TCP level.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -64,19 +67,27 @@ async def stalled_subscriber(
             url, sock=sock, subprotocols=[Subprotocol(GRAPHQL_TRANSPORT_WS)], max_queue=1
         )
     try:
-        await ws.send(
-            orjson.dumps({"type": "connection_init", "payload": person.init_payload}).decode()
-        )
+        await send(ws, {"type": "connection_init", "payload": person.init_payload})
         async with asyncio.timeout(RECEIVE_TIMEOUT):
             assert orjson.loads(await ws.recv()) == {"type": "connection_ack"}
-        for n in range(HEAVY_SUBSCRIPTIONS):
-            payload = {"query": HEAVY_TICKS, "variables": {"timerId": timer_id}}
-            await ws.send(
-                orjson.dumps({"id": str(n), "type": "subscribe", "payload": payload}).decode()
-            )
-        yield ws  # and nobody reads from it
+        yield ws
     finally:
         ws.transport.abort()
+
+
+@asynccontextmanager
+async def stalled_subscriber(
+    url: str, person: Person, timer_id: str
+) -> AsyncIterator[ClientConnection]:
+    """A client that subscribes to about 5 MB of ticks a second, then never reads again.
+
+    5 MB outgrows even the few megabytes of send buffer Linux gives a loopback connection.
+    """
+    async with slow_reader(url, person) as ws:
+        for n in range(HEAVY_SUBSCRIPTIONS):
+            payload = {"query": HEAVY_TICKS, "variables": {"timerId": timer_id}}
+            await send(ws, {"id": f"heavy-{n}", "type": "subscribe", "payload": payload})
+        yield ws  # and nobody reads from it
 
 
 async def first_skip(ws: ClientConnection) -> float:
@@ -122,3 +133,75 @@ async def test_a_stalled_subscriber_does_not_delay_other_clients(server, people)
     assert max(lags) < 0.25, lags
     # The server really was held up by the slow client: its ticks were coalesced.
     assert skipped > 1
+
+
+#: About 90 KB of query result: the running timer, long description and all tags, 30 times.
+HEAVY_QUERY = (
+    "{ " + " ".join(f"r{i}: runningTimers {{ description tags }}" for i in range(30)) + " }"
+)
+HEAVY_QUERIES = 60
+
+
+@asynccontextmanager
+async def lagging_subscriber(
+    url: str, person: Person
+) -> AsyncIterator[tuple[ClientConnection, str]]:
+    """A slow reader following a running timer, just after the server began a tick for it
+    that it cannot finish writing: the client's unread query answers (about 5 MB, written
+    by their own tasks) fill every buffer first. Yields the socket and the timer's id.
+    """
+    timer_id = await person.start("x" * 2000, tags=[f"{i:02}" + "t" * 48 for i in range(20)])
+    async with slow_reader(url, person) as ws:
+        ticks = {"query": TICKS, "variables": {"timerId": timer_id}}
+        await send(ws, {"id": "ticks", "type": "subscribe", "payload": ticks})
+        for n in range(HEAVY_QUERIES):
+            await send(ws, {"id": f"q{n}", "type": "subscribe", "payload": {"query": HEAVY_QUERY}})
+        # Give the answers a second to fill the buffers, then let the next tick find them full.
+        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.3 - time.time() % 1)
+        assert unread_bytes(ws) > 0
+        yield ws, timer_id
+
+
+async def messages_until(ws: ClientConnection, op_id: str, kind: str) -> list[dict[str, Any]]:
+    """Read on, dropping other operations' messages, until ``op_id`` gets a ``kind`` message."""
+    seen = []
+    try:
+        async with asyncio.timeout(RECEIVE_TIMEOUT * 2):
+            while True:
+                message = orjson.loads(await ws.recv())
+                if message.get("id") == op_id:
+                    seen.append(message)
+                    if message["type"] == kind:
+                        return seen
+    except TimeoutError:
+        raise AssertionError(f"no {kind!r} for {op_id!r}; got {seen}") from None
+
+
+async def test_a_lagging_subscriber_still_gets_the_final_tick_before_complete(
+    server, people
+) -> None:
+    """A timer stopped while its tick waits on a slow reader: the final tick, then complete."""
+    (slow,) = await people("slow")
+    async with lagging_subscriber(server.ws_url, slow) as (ws, timer_id):
+        await slow.stop(timer_id)
+        seen = await messages_until(ws, "ticks", "complete")
+    ticks = [m["payload"]["data"]["timerTicks"] for m in seen if m["type"] == "next"]
+    assert ticks, seen
+    assert [t["final"] for t in ticks] == [False] * (len(ticks) - 1) + [True]
+    assert ticks[-1]["timer"]["state"] == "STOPPED"
+
+
+async def test_a_lagging_subscriber_may_unsubscribe_as_its_timer_stops(server, people) -> None:
+    """The client completes a subscription whose timer just stopped, mid-write: all else goes on."""
+    (slow,) = await people("slow")
+    async with lagging_subscriber(server.ws_url, slow) as (ws, timer_id):
+        await slow.stop(timer_id)
+        await send(ws, {"id": "ticks", "type": "complete"})
+        viewer = {"query": "{ viewer { name } }"}
+        await send(ws, {"id": "drained", "type": "subscribe", "payload": viewer})
+        await messages_until(ws, "drained", "complete")
+        # Everything queued is read; the connection still answers.
+        await send(ws, {"id": "after", "type": "subscribe", "payload": viewer})
+        answer, _ = await messages_until(ws, "after", "complete")
+    assert answer["payload"] == {"data": {"viewer": {"name": slow.name}}}

@@ -386,7 +386,9 @@ class _Connection:
                         await self.send_json(
                             {"id": op.id, "type": kind, "payload": {"data": op.render(tick)}}
                         )
-                    if op.feed.ended:
+                    # A send waits while the client reads slowly: a final tick and the end that
+                    # came meanwhile re-queued the op, and the client may have stopped it.
+                    if op.feed.ended and not op.queued and self.ticks.get(op.id) is op:
                         del self.ticks[op.id]
                         await op.close()
                         await self.send_json({"id": op.id, "type": "complete"})
