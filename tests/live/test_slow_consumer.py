@@ -1,4 +1,4 @@
-"""A subscriber that stops reading cannot hold up anybody else's ticks."""
+"""A subscriber that stops reading holds up nobody else, and still gets its own ticks right."""
 
 from __future__ import annotations
 

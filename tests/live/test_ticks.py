@@ -32,6 +32,15 @@ async def ticks(ws: Socket, op_id: str, count: int) -> list[dict[str, Any]]:
     return [(await ws.next(op_id))["timerTicks"] for _ in range(count)]
 
 
+async def final_tick(ws: Socket, op_id: str) -> dict[str, Any]:
+    """The final tick of ``op_id``, after at most two regular ones that raced the change."""
+    for _ in range(3):
+        (tick,) = await ticks(ws, op_id, 1)
+        if tick["final"]:
+            return tick
+    raise AssertionError(f"no final tick for {op_id}")
+
+
 async def test_a_running_timer_ticks_once_per_interval_on_whole_seconds(server, people) -> None:
     """One tick per interval, at whole UTC seconds divisible by the interval, counting up."""
     (alice,) = await people("alice")
@@ -70,8 +79,7 @@ async def test_pausing_gives_a_final_tick_and_the_stream_idles_until_resumed(
         (running,) = await ticks(ws, "ticks", 1)
 
         await alice.pause(timer_id)
-        (paused,) = await ticks(ws, "ticks", 1)
-        assert paused["final"] is True
+        paused = await final_tick(ws, "ticks")
         assert paused["timer"]["state"] == "PAUSED"
         assert paused["timer"]["runningSince"] is None
         assert paused["elapsedSeconds"] >= running["elapsedSeconds"]
@@ -105,8 +113,7 @@ async def test_stopping_logging_or_cancelling_ends_the_stream_after_a_final_tick
             await ws.subscribe(how, TICKS, timerId=timer_id)
             (running,) = await ticks(ws, how, 1)
             await end(person, timer_id)
-            (final,) = await ticks(ws, how, 1)
-            assert final["final"] is True, how
+            final = await final_tick(ws, how)
             assert final["timer"]["state"] == final_state, how
             assert final["elapsedSeconds"] >= running["elapsedSeconds"], how
             await ws.completed(how)
@@ -131,12 +138,15 @@ async def test_without_a_timer_id_every_running_timer_ticks_even_ones_started_la
 
         # Starting another timer pauses the first: its final tick, then the new one ticks.
         second = await alice.start("second")
-        seen = await ticks(ws, "all", 2)
-        assert [(t["timer"]["id"], t["final"], t["timer"]["state"]) for t in seen] == [
-            (first, True, "PAUSED"),
-            (second, False, "RUNNING"),
-        ]
-        assert_on_boundary(seen[1]["at"])
+        paused = await final_tick(ws, "all")
+        assert (paused["timer"]["id"], paused["timer"]["state"]) == (first, "PAUSED")
+        (tick,) = await ticks(ws, "all", 1)
+        assert (tick["timer"]["id"], tick["final"], tick["timer"]["state"]) == (
+            second,
+            False,
+            "RUNNING",
+        )
+        assert_on_boundary(tick["at"])
 
 
 async def test_an_interval_outside_1_to_3600_seconds_is_bad_user_input(server, people) -> None:
@@ -188,7 +198,24 @@ async def test_a_selection_with_the_timers_entry_ticks_through_real_execution(
         assert_on_boundary(running["at"])
 
         entry_id = await alice.stop(timer_id)
-        (final,) = await ticks(ws, "entry", 1)
-        assert final["final"] is True
+        final = await final_tick(ws, "entry")
         assert final["timer"] == {"id": timer_id, "state": "STOPPED", "entry": {"id": entry_id}}
         await ws.completed("entry")
+
+
+async def test_subscribing_to_a_stopped_timer_gives_its_final_tick_and_completes(
+    server, people
+) -> None:
+    """A timer that already stopped: one final tick at its stop, then "complete", at once."""
+    (alice,) = await people("alice")
+    timer_id = await alice.start()
+    await alice.stop(timer_id)
+    async with Socket.connect(server.ws_url) as ws:
+        await ws.open(alice)
+        await ws.subscribe("late", TICKS, timerId=timer_id)
+        (final,) = await ticks(ws, "late", 1)
+        await ws.completed("late")
+    assert final["final"] is True
+    assert final["timer"]["state"] == "STOPPED"
+    assert final["at"] == final["timer"]["updatedAt"]
+    assert final["elapsedSeconds"] == final["timer"]["elapsedSeconds"]
