@@ -16,6 +16,8 @@ from live_support import (
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
+from timergate.graphql.websocket import MAX_OPERATIONS_PER_CONNECTION
+
 
 async def closed_after_init(url: str, payload: Any) -> tuple[int | None, str | None]:
     async with Socket.connect(url) as ws:
@@ -53,6 +55,24 @@ async def test_a_duplicate_subscription_id_is_closed_with_4409(server, people, q
         await ws.subscribe("1", query)
         await ws.subscribe("1", query)
         assert await ws.closed() == (4409, "Subscriber for 1 already exists")
+
+
+async def test_one_connection_runs_a_bounded_number_of_operations(server, people) -> None:
+    """Past MAX_OPERATIONS_PER_CONNECTION, a further subscribe gets an error; the rest go on."""
+    (alice,) = await people("alice")
+    async with Socket.connect(server.ws_url) as ws:
+        await ws.open(alice)
+        for n in range(MAX_OPERATIONS_PER_CONNECTION):
+            await ws.subscribe(str(n), EVENTS)
+        await ws.subscribe("one-too-many", EVENTS)
+        refused = await ws.receive("one-too-many")
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+        await ws.stop("0")
+        await ws.subscribe("room-again", TICKS)
+        await alice.start("room for one more")
+        tick = await ws.next("room-again")
+        assert tick["timerTicks"]["elapsedSeconds"] >= 0
 
 
 async def test_legacy_graphql_ws_answers_a_wrong_token_with_connection_error(server) -> None:

@@ -28,14 +28,17 @@ from live_support import (
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-#: About 10 KB a tick: the same timer thirty times over (the alias limit).
+from timergate.graphql.websocket import MAX_OPERATIONS_PER_CONNECTION
+
+#: The same timer 29 times over (within the alias limit): about 90 KB a tick for a timer
+#: with a long description and all its tags.
 HEAVY_TICKS = (
     "subscription Heavy($timerId: ID) { timerTicks(timerId: $timerId) { "
     + " ".join(f"t{i}: timer {{ ...TimerFields }}" for i in range(29))
     + " at } }"
     + TIMER_FIELDS
 )
-HEAVY_SUBSCRIPTIONS = 500
+HEAVY_SUBSCRIPTIONS = MAX_OPERATIONS_PER_CONNECTION
 
 
 def unread_bytes(ws: ClientConnection) -> int:
@@ -79,9 +82,9 @@ async def slow_reader(url: str, person: Person) -> AsyncIterator[ClientConnectio
 async def stalled_subscriber(
     url: str, person: Person, timer_id: str
 ) -> AsyncIterator[ClientConnection]:
-    """A client that subscribes to about 5 MB of ticks a second, then never reads again.
+    """A client that subscribes to about 9 MB of ticks a second, then never reads again.
 
-    5 MB outgrows even the few megabytes of send buffer Linux gives a loopback connection.
+    That outgrows even the few megabytes of send buffer Linux gives a loopback connection.
     """
     async with slow_reader(url, person) as ws:
         for n in range(HEAVY_SUBSCRIPTIONS):
@@ -110,7 +113,9 @@ async def first_skip(ws: ClientConnection) -> float:
 async def test_a_stalled_subscriber_does_not_delay_other_clients(server, people) -> None:
     """While one client reads nothing, another's ticks still come each second, on time."""
     slow, fast = await people("slow", "fast")
-    slow_timer, fast_timer = await slow.start("slow"), await fast.start("fast")
+    # A long description and full tags make each heavy tick about 90 KB.
+    slow_timer = await slow.start("x" * 2000, tags=[f"{i:02}" + "t" * 48 for i in range(20)])
+    fast_timer = await fast.start("fast")
     async with (
         stalled_subscriber(server.ws_url, slow, slow_timer) as stalled,
         Socket.connect(server.ws_url) as ws,

@@ -50,13 +50,21 @@ from timergate.graphql.tick_render import TickRenderer, compile_tick_renderer
 from timergate.live.feeds import TickFeed
 from timergate.live.subscriptions import TickSubscription
 
-__all__ = ["GRAPHQL_TRANSPORT_WS", "GRAPHQL_WS", "SLOW_CONSUMER_CLOSE", "WebSocketEndpoint"]
+__all__ = [
+    "GRAPHQL_TRANSPORT_WS",
+    "GRAPHQL_WS",
+    "MAX_OPERATIONS_PER_CONNECTION",
+    "SLOW_CONSUMER_CLOSE",
+    "WebSocketEndpoint",
+]
 
 _log = logging.getLogger("timergate.websocket")
 
 GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
 GRAPHQL_WS = "graphql-ws"
 _PROTOCOLS = (GRAPHQL_TRANSPORT_WS, GRAPHQL_WS)
+#: Operations one connection may run at once (Strawberry's own default).
+MAX_OPERATIONS_PER_CONNECTION = 100
 #: Close code and reason for a subscriber whose undelivered events passed the bound.
 SLOW_CONSUMER_CLOSE = (1008, "Slow consumer: too many undelivered events; reconnect and re-read")
 
@@ -154,6 +162,7 @@ class _Connection:
         self._dirty: deque[_TickOperation] = deque()
         self._wake: asyncio.Future[None] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
 
     # Transport.
 
@@ -167,8 +176,8 @@ class _Connection:
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
     def _close_soon(self, code: int, reason: str) -> None:
-        if not self.closed:
-            asyncio.get_running_loop().create_task(self.close(code, reason))
+        if not self.closed and self._closer is None:
+            self._closer = asyncio.get_running_loop().create_task(self.close(code, reason))
 
     async def serve(self, receive: Receive) -> None:
         loop = asyncio.get_running_loop()
@@ -277,6 +286,16 @@ class _Connection:
             return await self.close(4400, "Invalid message: subscribe needs an id and a payload")
         if op_id in self.ticks or op_id in self.tasks:
             return await self.close(4409, f"Subscriber for {op_id} already exists")
+        if len(self.ticks) + len(self.tasks) >= MAX_OPERATIONS_PER_CONNECTION:
+            return await self._send_errors(
+                op_id,
+                [
+                    _request_error(
+                        f"At most {MAX_OPERATIONS_PER_CONNECTION} operations may run on one "
+                        "connection; complete one first or open another connection."
+                    )
+                ],
+            )
         query = payload.get("query")
         variables = payload.get("variables") or {}
         operation_name = payload.get("operationName")
