@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from inspect import isawaitable
@@ -43,6 +43,7 @@ from timergate.errors import TimergateError
 from timergate.gateway import Gateway
 from timergate.graphql.context import RequestContext
 from timergate.graphql.documents import DocumentCache
+from timergate.graphql.eager_send import Suspended, finish, send_now
 from timergate.graphql.errors import coded_error
 from timergate.graphql.inputs import global_id
 from timergate.graphql.schema import TimergateSchema
@@ -135,12 +136,11 @@ class WebSocketEndpoint:
 
 
 class _TickOperation:
-    __slots__ = ("feed", "id", "queued", "render", "subscription")
+    __slots__ = ("feed", "id", "render", "subscription")
 
     def __init__(self, op_id: str, render: TickRenderer) -> None:
         self.id = op_id
         self.render = render
-        self.queued = False
         self.feed: TickFeed | None = None
         self.subscription: TickSubscription | None = None
 
@@ -150,6 +150,22 @@ class _TickOperation:
 
 
 class _Connection:
+    __slots__ = (
+        "_closer",
+        "_init_timer",
+        "_next",
+        "_send",
+        "_suspended",
+        "_writer",
+        "closed",
+        "context",
+        "endpoint",
+        "init_received",
+        "legacy",
+        "tasks",
+        "ticks",
+    )
+
     def __init__(self, endpoint: WebSocketEndpoint, protocol: str, send: Send) -> None:
         self.endpoint = endpoint
         self.legacy = protocol == GRAPHQL_WS
@@ -159,10 +175,12 @@ class _Connection:
         self.closed = False
         self.ticks: dict[str, _TickOperation] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
-        self._dirty: deque[_TickOperation] = deque()
-        self._wake: asyncio.Future[None] | None = None
+        self._next = "data" if self.legacy else "next"
+        #: A tick send that found the socket full, finished by ``_writer``.
+        self._suspended: Suspended | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
+        self._init_timer: asyncio.TimerHandle | None = None
 
     # Transport.
 
@@ -181,7 +199,7 @@ class _Connection:
 
     async def serve(self, receive: Receive) -> None:
         loop = asyncio.get_running_loop()
-        timer = loop.call_later(self.endpoint.init_timeout, self._init_timed_out)
+        self._init_timer = loop.call_later(self.endpoint.init_timeout, self._init_timed_out)
         try:
             while not self.closed:
                 message = await receive()
@@ -193,12 +211,14 @@ class _Connection:
                     await self.close(4400, "Binary messages are not supported")
                     break
                 await self._handle(text)
+        except OSError:
+            self.closed = True  # the peer vanished mid-send
         except Exception:
-            # The peer vanished mid-send, or a bug: either way this connection is done.
             self.closed = True
-            _log.debug("websocket connection ended", exc_info=True)
+            _log.exception("websocket connection failed")
         finally:
-            timer.cancel()
+            if self._init_timer is not None:
+                self._init_timer.cancel()
             await self._cleanup()
 
     def _init_timed_out(self) -> None:
@@ -246,6 +266,9 @@ class _Connection:
         if self.init_received:
             return await self.close(4429, "Too many initialisation requests")
         self.init_received = True
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+            self._init_timer = None
         if payload is not None and not isinstance(payload, dict):
             return await self.close(
                 4400, "Invalid message: connection_init payload must be an object"
@@ -272,7 +295,6 @@ class _Connection:
             gateway=gateway,
             user=user,
             now=gateway.clock.now(),
-            connection_params=params,
             on_slow_consumer=lambda: self._close_soon(*SLOW_CONSUMER_CLOSE),
         )
         await self.send_json({"type": "connection_ack"})
@@ -333,7 +355,8 @@ class _Connection:
         if task is not None:
             task.cancel()
 
-    # Ticks: rendered from the tick itself, written by one task per connection.
+    # Ticks: rendered from the tick itself and written at once, or by a task when the socket
+    # is full.
 
     async def _start_ticks(
         self,
@@ -377,48 +400,69 @@ class _Connection:
                 original_error=exc,
             )
             return await self._send_errors(op_id, [coded_error(located)])
-        if op.feed.ended or op.queued:
+        if op.feed.ended or op.feed.pending:
             self._ready(op)
         return None
 
     def _ready(self, op: _TickOperation) -> None:
-        if not op.queued:
-            op.queued = True
-            self._dirty.append(op)
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write_ticks())
-        elif self._wake is not None and not self._wake.done():
-            self._wake.set_result(None)
+        """A feed has something: write it now, unless a write is already waiting."""
+        if self._writer is not None or self.closed:
+            return  # the writer drains every feed before it stops
+        if op.feed is None or op.feed.ended:
+            self._start_writer()  # ending a stream awaits the unsubscribe
+            return
+        try:
+            for tick in op.feed.take():
+                message = {"id": op.id, "type": self._next, "payload": {"data": op.render(tick)}}
+                text = orjson.dumps(message).decode()
+                self._suspended = send_now(self._send, {"type": "websocket.send", "text": text})
+                if self._suspended is not None:
+                    self._start_writer()  # the socket is full: the writer waits for room
+                    return
+        except OSError:
+            self.closed = True  # the peer vanished mid-write
+        except Exception:
+            self.closed = True
+            _log.exception("tick write failed")
+
+    def _start_writer(self) -> None:
+        self._writer = asyncio.get_running_loop().create_task(self._write_ticks())
 
     async def _write_ticks(self) -> None:
-        loop = asyncio.get_running_loop()
-        dirty = self._dirty
-        kind = "data" if self.legacy else "next"
+        """Finish a suspended write, then drain every feed with ordinary awaits, then stop."""
         try:
             while not self.closed:
-                while dirty:
-                    op = dirty.popleft()
-                    op.queued = False
-                    if self.ticks.get(op.id) is not op or op.feed is None:
+                if self._suspended is not None:
+                    suspended, self._suspended = self._suspended, None
+                    await finish(suspended)
+                drained = True
+                for op in tuple(self.ticks.values()):
+                    feed = op.feed
+                    if feed is None:
                         continue
-                    for tick in op.feed.take():
+                    for tick in feed.take():
+                        drained = False
                         await self.send_json(
-                            {"id": op.id, "type": kind, "payload": {"data": op.render(tick)}}
+                            {"id": op.id, "type": self._next, "payload": {"data": op.render(tick)}}
                         )
-                    # A send waits while the client reads slowly: a final tick and the end that
-                    # came meanwhile re-queued the op, and the client may have stopped it.
-                    if op.feed.ended and not op.queued and self.ticks.get(op.id) is op:
+                    # A send may have waited: ticks or the end that came meanwhile are
+                    # handled on the next pass, and the client may have stopped the op.
+                    if feed.ended and not feed.pending and self.ticks.get(op.id) is op:
+                        drained = False
                         del self.ticks[op.id]
                         await op.close()
                         await self.send_json({"id": op.id, "type": "complete"})
-                self._wake = loop.create_future()
-                await self._wake
-                self._wake = None
+                if drained:
+                    break
         except asyncio.CancelledError:
             raise
+        except OSError:
+            self.closed = True  # the peer vanished mid-write
         except Exception:
             self.closed = True
-            _log.debug("tick writer ended", exc_info=True)
+            _log.exception("tick writer failed")
+        finally:
+            self._writer = None
 
     # Everything else: graphql-core on Strawberry's schema.
 

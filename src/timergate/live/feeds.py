@@ -58,6 +58,11 @@ class TickFeed:
         self.ended = True
         self._wake()
 
+    @property
+    def pending(self) -> bool:
+        """Whether undelivered ticks wait."""
+        return bool(self._pending)
+
     def take(self) -> list[Tick]:
         if not self._pending:
             return []
