@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -115,8 +116,13 @@ def _serve(settings: Settings, demo: bool) -> None:
             + '"}',
             flush=True,
         )
+    app = create_app(settings)
+    # All that exists now lives as long as the process: keep it out of the cyclic collector's
+    # full passes, which otherwise walk it again and again under heavy tick fan-out.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

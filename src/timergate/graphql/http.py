@@ -3,8 +3,9 @@
 Most traffic is the same few operations posted as JSON. For those the endpoint parses and
 validates each distinct query text once (an LRU of prepared documents), then runs graphql-core
 directly on Strawberry's schema: no per-request extension machinery, one JSON encode with
-orjson. GET queries, GraphiQL, batches, multipart and SSE streams, and websockets go to
-Strawberry's own view, which follows the GraphQL-over-HTTP spec for them.
+orjson. GET queries, GraphiQL, batches, multipart and SSE streams go to Strawberry's own
+view, which follows the GraphQL-over-HTTP spec for them. (Websockets have their own endpoint,
+:mod:`timergate.graphql.websocket`.)
 """
 
 from __future__ import annotations
@@ -54,17 +55,13 @@ class GraphQLEndpoint:
         schema: TimergateSchema,
         documents: DocumentCache,
         fallback: _ASGIApp,
-        websocket: _ASGIApp,
     ) -> None:
         self._gateway = gateway
         self._schema = schema._schema
         self._documents = documents
         self._fallback = fallback
-        self._websocket = websocket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            return await self._websocket(scope, receive, send)
         if scope["type"] != "http":
             return await self._fallback(scope, receive, send)
         if scope["method"] == "GET" and self._is_mutation_via_get(scope):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -35,8 +36,19 @@ TickRenderer = Callable[[Tick], dict[str, Any]]
 _Getter = Callable[[Any, datetime], Any]
 
 
+# Each tick of each subscriber formats the same few instants and ids again; remember them.
+@lru_cache(maxsize=1 << 16)
+def _iso_of(value: datetime) -> str:
+    return value.isoformat()
+
+
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    return None if value is None else _iso_of(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _timer_id(provider: str, native_id: str) -> str:
+    return encode_global_id("Timer", provider, native_id)
 
 
 _CONTEXT_FIELDS: dict[str, _Getter] = {
@@ -47,23 +59,23 @@ _CONTEXT_FIELDS: dict[str, _Getter] = {
 }
 
 _TIMER_FIELDS: dict[str, _Getter] = {
-    "id": lambda t, at: encode_global_id("Timer", t.provider, t.id),
+    "id": lambda t, at: _timer_id(t.provider, t.id),
     "provider": lambda t, at: t.provider,
     "state": lambda t, at: t.state.value,
     "description": lambda t, at: t.details.description,
     "tags": lambda t, at: list(t.details.tags),
     "billable": lambda t, at: t.details.billable,
     "elapsedSeconds": lambda t, at: elapsed_seconds(t, at),
-    "startedAt": lambda t, at: t.started_at.isoformat(),
+    "startedAt": lambda t, at: _iso_of(t.started_at),
     "runningSince": lambda t, at: _iso(t.running_since),
-    "updatedAt": lambda t, at: t.updated_at.isoformat(),
+    "updatedAt": lambda t, at: _iso_of(t.updated_at),
     "version": lambda t, at: t.version,
     "__typename": lambda t, at: "Timer",
 }
 
 _TICK_FIELDS: dict[str, _Getter] = {
     "elapsedSeconds": lambda k, at: k.elapsed_seconds,
-    "at": lambda k, at: k.at.isoformat(),
+    "at": lambda k, at: _iso_of(k.at),
     "final": lambda k, at: k.final,
     "__typename": lambda k, at: "TimerTick",
 }
