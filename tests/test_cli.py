@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
+from timergate.app import create_app
 from timergate.cli import main
 from timergate.config import Settings
 
@@ -118,3 +120,58 @@ def test_serve_help_names_the_environment_variables(
         "TIMERGATE_ACCESS_LOG",
     ):
         assert variable in text
+
+
+async def token_revoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run `timergate token revoke ARGS`; its exit code and output."""
+    code = await asyncio.to_thread(main, ["token", "revoke", *args])
+    return code, capsys.readouterr().out.strip()
+
+
+async def test_a_revoked_token_is_refused_and_others_keep_working(
+    http: httpx.AsyncClient, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`token revoke` makes that token answer 401; the user's other tokens still work."""
+    db = ("--database", settings.database_url)
+    first, second = await token_create(capsys, "--user", "frank", "--user", "frank", *db)
+    assert await token_revoke(capsys, first, *db) == (0, "revoked 1 of 1 tokens")
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ viewer { name } }"},
+        headers={"Authorization": f"Bearer {first}"},
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await viewer_name(http, second) == "frank"
+
+
+async def test_revoking_an_unknown_token_fails_and_says_so(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token nobody was given cannot be revoked: exit status 1 and a count that shows it."""
+    code, output = await token_revoke(
+        capsys, "tg_never-issued", "--database", settings.database_url
+    )
+    assert (code, output) == (1, "revoked 0 of 1 tokens")
+
+
+async def test_a_running_gateway_forgets_a_revoked_token_after_its_cache_time(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token already used is refused once the lookup cache expires (0 s here)."""
+    app = create_app(replace(settings, token_cache_seconds=0))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://timergate.test"
+        ) as client,
+    ):
+        (token,) = await token_create(capsys, "--user", "gina", "--database", settings.database_url)
+        assert await viewer_name(client, token) == "gina"
+        await token_revoke(capsys, token, "--database", settings.database_url)
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ viewer { name } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 401

@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--user", dest="users", action="append", required=True, metavar="NAME")
     _database_flag(create)
+    revoke = token_commands.add_parser(
+        "revoke",
+        help="revoke tokens (given as arguments, or one per line on stdin with '-'); a running "
+        "gateway refuses them within TIMERGATE_TOKEN_CACHE_SECONDS (30 s by default)",
+    )
+    revoke.add_argument("tokens", nargs="+", metavar="TOKEN")
+    _database_flag(revoke)
 
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     return parser
@@ -89,6 +96,15 @@ async def _create_tokens(settings: Settings, names: Sequence[str]) -> list[str]:
         ]
         await store.grant_tokens(grants, utc_now())
         return tokens
+    finally:
+        await store.disconnect()
+
+
+async def _revoke_tokens(settings: Settings, tokens: Sequence[str]) -> int:
+    store = open_store(settings.database_url)
+    await store.connect()
+    try:
+        return await store.revoke_tokens([hash_token(t) for t in tokens])
     finally:
         await store.disconnect()
 
@@ -145,6 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(flags.get("allowed_origins"), list):
         flags["allowed_origins"] = tuple(flags["allowed_origins"])
     settings = Settings.from_env(**flags)
+    if args.command == "token" and args.token_command == "revoke":
+        tokens = [line.strip() for line in sys.stdin] if args.tokens == ["-"] else args.tokens
+        tokens = [t for t in tokens if t]
+        revoked = asyncio.run(_revoke_tokens(settings, tokens))
+        print(f"revoked {revoked} of {len(tokens)} tokens")
+        return 0 if revoked == len(tokens) else 1
     if args.command == "token":
         _check_names(args.users)
         for token in asyncio.run(_create_tokens(settings, args.users)):

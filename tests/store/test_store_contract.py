@@ -705,6 +705,17 @@ async def test_grant_tokens_is_all_or_nothing(store: TimerStore, store_url: str)
     assert holder is not None and holder.name == "alice"
 
 
+async def test_revoked_tokens_name_nobody_and_only_those_go(store: TimerStore) -> None:
+    """Revoking counts the tokens that existed; the user and their other tokens stay."""
+    (user, _) = await store.grant_tokens(
+        [TokenGrant("dora", b"d1", "tg_d1"), TokenGrant("dora", b"d2", "tg_d2")], T0
+    )
+    assert await store.revoke_tokens([b"d1", b"never-granted"]) == 1
+    assert await store.user_for_token(b"d1") is None
+    assert await store.user_for_token(b"d2") == user
+    assert await store.revoke_tokens([b"d1"]) == 0
+
+
 async def test_set_time_zone(store: TimerStore, alice: User, bob: User) -> None:
     """Setting a user's time zone is returned, read back by id and token, and touches no one else."""
     updated = await store.set_time_zone(alice.id, "Europe/Berlin")

@@ -396,6 +396,17 @@ class SQLiteTimerStore:
             )
         return [by_name[g.user_name] for g in grants]
 
+    async def revoke_tokens(self, token_hashes: Sequence[bytes]) -> int:
+        revoked = 0
+        async with self.transaction():
+            assert self._writer is not None
+            for token_hash in token_hashes:
+                rows = await self._writer.execute_fetchall(
+                    "DELETE FROM tokens WHERE hash = ? RETURNING hash", (token_hash,)
+                )
+                revoked += len(list(rows))
+        return revoked
+
     async def set_time_zone(self, user_id: int, time_zone: str) -> User:
         async with self.transaction():
             assert self._writer is not None
