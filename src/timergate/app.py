@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,7 +22,7 @@ from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
 
-__all__ = ["create_app"]
+__all__ = ["cors_middleware", "create_app", "gateway_lifespan", "healthz"]
 
 
 class _GraphQLWebSockets:
@@ -43,18 +43,24 @@ class _GraphQLWebSockets:
             await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the app; the store and broker open when the ASGI lifespan starts."""
-    settings = settings or Settings.from_env()
-    gateway = Gateway(settings, clock=clock)
-    schema = build_schema()
-    documents = DocumentCache(schema)
-    view = TimergateView(gateway, schema)
-    websocket = WebSocketEndpoint(gateway, schema, documents)
-    endpoint = GraphQLEndpoint(gateway, schema, documents, fallback=view)
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
 
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+
+def cors_middleware(settings: Settings) -> Middleware:
+    """CORS for browsers on the allowed origins only (none by default)."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Accept"],
+        max_age=600,
+    )
+
+
+def gateway_lifespan(gateway: Gateway) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """An ASGI lifespan that opens ``gateway`` at start-up and closes it at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,22 +70,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         finally:
             await gateway.stop()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    """Build the app; the store and broker open when the ASGI lifespan starts."""
+    settings = settings or Settings.from_env()
+    gateway = Gateway(settings, clock=clock)
+    schema = build_schema()
+    documents = DocumentCache(schema)
+    view = TimergateView(gateway, schema)
+    websocket = WebSocketEndpoint(gateway, schema, documents)
+    endpoint = GraphQLEndpoint(gateway, schema, documents, fallback=view)
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        middleware=[
-            Middleware(_GraphQLWebSockets, endpoint=websocket),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.allowed_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "Accept"],
-                max_age=600,
-            ),
-        ],
-        lifespan=lifespan,
+        middleware=[Middleware(_GraphQLWebSockets, endpoint=websocket), cors_middleware(settings)],
+        lifespan=gateway_lifespan(gateway),
     )
     app.state.gateway = gateway
     app.state.schema = schema
