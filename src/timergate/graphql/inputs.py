@@ -6,7 +6,7 @@ Field paths in errors (``input.description``) name what the client sent.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import strawberry
 from strawberry.types.unset import UnsetType
@@ -237,25 +237,26 @@ def optional(value: T | UnsetType | None) -> T | None:
     return None if isinstance(value, UnsetType) else value
 
 
-def details(
-    *,
-    description_value: str | UnsetType | None,
-    context_value: TimerContextInput | UnsetType | None,
-    tags_value: list[str] | UnsetType | None,
-    billable_value: bool | UnsetType | None,
-) -> domain.TimerDetails:
-    """New-object details; unset fields take their defaults."""
-    d = domain.TimerDetails()
-    desc = description(description_value, "input.description")
-    ctx = context(context_value, "input.context")
-    tag_values = tags(tags_value, "input.tags")
-    billable = flag(billable_value, "input.billable")
-    return domain.TimerDetails(
-        description=None if isinstance(desc, Unset) else desc,
-        context=None if isinstance(ctx, Unset) else ctx,
-        tags=d.tags if isinstance(tag_values, Unset) else tag_values,
-        billable=d.billable if isinstance(billable, Unset) else billable,
+class _DetailFields(Protocol):
+    @property
+    def description(self) -> str | UnsetType | None: ...
+    @property
+    def context(self) -> TimerContextInput | UnsetType | None: ...
+    @property
+    def tags(self) -> list[str] | UnsetType | None: ...
+    @property
+    def billable(self) -> bool | UnsetType | None: ...
+
+
+def details(source: _DetailFields) -> domain.TimerDetails:
+    """Checked details for a new timer or entry; fields left out take their defaults."""
+    changes = domain.TimerChanges(
+        description=description(source.description, "input.description"),
+        context=context(source.context, "input.context"),
+        tags=tags(source.tags, "input.tags"),
+        billable=flag(source.billable, "input.billable"),
     )
+    return domain.changed_details(domain.TimerDetails(), changes)
 
 
 def not_found(label: str) -> NotFound:

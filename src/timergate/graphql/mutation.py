@@ -127,13 +127,7 @@ class Mutation:
             )
         else:
             provider = ctx.gateway.provider(input.provider)
-            details = inputs.details(
-                description_value=input.description,
-                context_value=input.context,
-                tags_value=input.tags,
-                billable_value=input.billable,
-            )
-            result = await provider.start(user, details)
+            result = await provider.start(user, inputs.details(input))
         return StartTimerPayload(
             timer=TimerNode.of(result.timer, ctx.now),
             paused_timers=[TimerNode.of(t, ctx.now) for t in result.paused],
@@ -235,12 +229,7 @@ class Mutation:
     async def create_time_entry(self, info: Info, input: CreateTimeEntryInput) -> TimeEntryPayload:
         ctx = info.context
         provider = ctx.gateway.provider(input.provider)
-        details = inputs.details(
-            description_value=input.description,
-            context_value=input.context,
-            tags_value=input.tags,
-            billable_value=input.billable,
-        )
+        details = inputs.details(input)
         entry = await provider.create_entry(
             ctx.viewer,
             NewEntry(
