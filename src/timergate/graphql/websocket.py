@@ -43,12 +43,11 @@ from timergate.errors import TimergateError
 from timergate.gateway import Gateway
 from timergate.graphql.context import RequestContext
 from timergate.graphql.documents import DocumentCache
-from timergate.graphql.eager_send import Suspended, finish, send_now
 from timergate.graphql.errors import coded_error
 from timergate.graphql.inputs import global_id
 from timergate.graphql.schema import TimergateSchema
 from timergate.graphql.tick_render import TickRenderer, compile_tick_renderer
-from timergate.live.feeds import TickFeed
+from timergate.graphql.tick_writer import TickWriter
 from timergate.live.subscriptions import TickSubscription
 
 __all__ = [
@@ -135,28 +134,11 @@ class WebSocketEndpoint:
         await _Connection(self, protocol, send).serve(receive)
 
 
-class _TickOperation:
-    __slots__ = ("feed", "id", "render", "subscription")
-
-    def __init__(self, op_id: str, render: TickRenderer) -> None:
-        self.id = op_id
-        self.render = render
-        self.feed: TickFeed | None = None
-        self.subscription: TickSubscription | None = None
-
-    async def close(self) -> None:
-        if self.subscription is not None:
-            await self.subscription.close()
-
-
 class _Connection:
     __slots__ = (
         "_closer",
         "_init_timer",
-        "_next",
         "_send",
-        "_suspended",
-        "_writer",
         "closed",
         "context",
         "endpoint",
@@ -173,12 +155,8 @@ class _Connection:
         self.context: RequestContext | None = None
         self.init_received = False
         self.closed = False
-        self.ticks: dict[str, _TickOperation] = {}
+        self.ticks = TickWriter(send, legacy=self.legacy)
         self.tasks: dict[str, asyncio.Task[None]] = {}
-        self._next = "data" if self.legacy else "next"
-        #: A tick send that found the socket full, finished by ``_writer``.
-        self._suspended: Suspended | None = None
-        self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
         self._init_timer: asyncio.TimerHandle | None = None
 
@@ -190,7 +168,7 @@ class _Connection:
 
     async def close(self, code: int, reason: str) -> None:
         if not self.closed:
-            self.closed = True
+            self.closed = self.ticks.closed = True
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
     def _close_soon(self, code: int, reason: str) -> None:
@@ -229,11 +207,7 @@ class _Connection:
         self.closed = True
         for task in self.tasks.values():
             task.cancel()
-        if self._writer is not None:
-            self._writer.cancel()
-        for op in self.ticks.values():
-            await op.close()
-        self.ticks.clear()
+        await self.ticks.close()
 
     # Protocol messages.
 
@@ -348,15 +322,12 @@ class _Connection:
         return None
 
     async def _stop(self, op_id: str) -> None:
-        op = self.ticks.pop(op_id, None)
-        if op is not None:
-            await op.close()
+        await self.ticks.stop(op_id)
         task = self.tasks.pop(op_id, None)
         if task is not None:
             task.cancel()
 
-    # Ticks: rendered from the tick itself and written at once, or by a task when the socket
-    # is full.
+    # Ticks: rendered from the tick itself and written by the connection's TickWriter.
 
     async def _start_ticks(
         self,
@@ -377,22 +348,20 @@ class _Connection:
             args = get_argument_values(subscription_type.fields["timerTicks"], field, coerced)
         except GraphQLError as error:
             return await self._send_errors(op_id, [coded_error(error)])
-        op = _TickOperation(op_id, render)
-        op.feed = TickFeed(lambda: self._ready(op))
-        self.ticks[op_id] = op
+        feed = self.ticks.add(op_id, render)
         try:
             raw_id = args.get("timerId")
             target = global_id(raw_id, "Timer", "timerId") if raw_id is not None else None
-            op.subscription = await TickSubscription.open(
+            subscription = await TickSubscription.open(
                 context.gateway,
                 context.viewer,
-                op.feed,
+                feed,
                 timer_id=target.native_id if target else None,
                 provider=target.provider if target else "local",
                 interval=args["intervalSeconds"],
             )
         except TimergateError as exc:
-            self.ticks.pop(op_id, None)
+            self.ticks.discard(op_id)
             located = GraphQLError(
                 exc.message,
                 nodes=[field],
@@ -400,69 +369,8 @@ class _Connection:
                 original_error=exc,
             )
             return await self._send_errors(op_id, [coded_error(located)])
-        if op.feed.ended or op.feed.pending:
-            self._ready(op)
+        self.ticks.attach(op_id, subscription)
         return None
-
-    def _ready(self, op: _TickOperation) -> None:
-        """A feed has something: write it now, unless a write is already waiting."""
-        if self._writer is not None or self.closed:
-            return  # the writer drains every feed before it stops
-        if op.feed is None or op.feed.ended:
-            self._start_writer()  # ending a stream awaits the unsubscribe
-            return
-        try:
-            for tick in op.feed.take():
-                message = {"id": op.id, "type": self._next, "payload": {"data": op.render(tick)}}
-                text = orjson.dumps(message).decode()
-                self._suspended = send_now(self._send, {"type": "websocket.send", "text": text})
-                if self._suspended is not None:
-                    self._start_writer()  # the socket is full: the writer waits for room
-                    return
-        except OSError:
-            self.closed = True  # the peer vanished mid-write
-        except Exception:
-            self.closed = True
-            _log.exception("tick write failed")
-
-    def _start_writer(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write_ticks())
-
-    async def _write_ticks(self) -> None:
-        """Finish a suspended write, then drain every feed with ordinary awaits, then stop."""
-        try:
-            while not self.closed:
-                if self._suspended is not None:
-                    suspended, self._suspended = self._suspended, None
-                    await finish(suspended)
-                drained = True
-                for op in tuple(self.ticks.values()):
-                    feed = op.feed
-                    if feed is None:
-                        continue
-                    for tick in feed.take():
-                        drained = False
-                        await self.send_json(
-                            {"id": op.id, "type": self._next, "payload": {"data": op.render(tick)}}
-                        )
-                    # A send may have waited: ticks or the end that came meanwhile are
-                    # handled on the next pass, and the client may have stopped the op.
-                    if feed.ended and not feed.pending and self.ticks.get(op.id) is op:
-                        drained = False
-                        del self.ticks[op.id]
-                        await op.close()
-                        await self.send_json({"id": op.id, "type": "complete"})
-                if drained:
-                    break
-        except asyncio.CancelledError:
-            raise
-        except OSError:
-            self.closed = True  # the peer vanished mid-write
-        except Exception:
-            self.closed = True
-            _log.exception("tick writer failed")
-        finally:
-            self._writer = None
 
     # Everything else: graphql-core on Strawberry's schema.
 
