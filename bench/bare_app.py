@@ -15,17 +15,14 @@ the bearer token exactly as ``/graphql`` does. Served by uvicorn like the real s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from timergate.app import cors_middleware, gateway_lifespan, healthz
 from timergate.auth import bearer_token
 from timergate.config import Settings
 from timergate.domain import InvalidGlobalId, TimerDetails, decode_global_id, encode_global_id
@@ -103,34 +100,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             }
         return JSONResponse(payload)
 
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await gateway.start()
-        try:
-            yield
-        finally:
-            await gateway.stop()
-
-    # The same middleware stack as timergate.app.create_app, so only the endpoint differs.
+    # The same health route, middleware and lifespan as timergate.app.create_app, so only the
+    # endpoints differ.
     return Starlette(
         routes=[
             Route("/start", start, methods=["POST"]),
             Route("/stop", stop, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.allowed_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "Accept"],
-                max_age=600,
-            )
-        ],
-        lifespan=lifespan,
+        middleware=[cors_middleware(settings)],
+        lifespan=gateway_lifespan(gateway),
     )
 
 

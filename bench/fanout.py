@@ -54,15 +54,10 @@ import hashlib
 import json
 import math
 import os
-import resource
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import zlib
 from array import array
 from collections import Counter
@@ -73,9 +68,25 @@ from typing import Any
 
 import orjson
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-RESULTS_DIR = BENCH_DIR / "results"
+from _processes import (
+    BENCH_DIR,
+    RESULTS_DIR,
+    ROOT,
+    Server,
+    answers_healthz,
+    cpu_seconds,
+    create_tokens,
+    free_port,
+    logged_ready,
+    machine_idle,
+    nofile_limit,
+    raise_nofile,
+    rss_bytes,
+    spawn_server,
+    start_py_spy,
+    stop_server,
+)
+
 TARGETS = ("bare", "bare-deflate", "timergate")
 
 START_QUERY = (
@@ -95,71 +106,6 @@ TARGET_BYTES_PER_SUBSCRIBER = 30_000
 # --------------------------------------------------------------------------- processes
 
 
-def raise_nofile() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` (all its threads), from /proc."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        stat = f.read()
-    fields = stat[stat.rindex(b")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
-def nofile_limit(pid: int) -> str:
-    with open(f"/proc/{pid}/limits") as f:
-        for line in f:
-            if line.startswith("Max open files"):
-                return " ".join(line.split()[3:5])
-    return "?"
-
-
-def machine_idle() -> tuple[int, int]:
-    """(idle + iowait, total) jiffies over all cores."""
-    with open("/proc/stat") as f:
-        parts = [int(x) for x in f.readline().split()[1:]]
-    return parts[3] + parts[4], sum(parts[:8])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMERGATE_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-@dataclass
-class Server:
-    target: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 def start_server(target: str, workdir: Path, db_url: str, tag: str) -> Server:
     port = free_port()
     if target == "timergate":
@@ -167,66 +113,19 @@ def start_server(target: str, workdir: Path, db_url: str, tag: str) -> Server:
             sys.executable, "-m", "timergate", "serve", "--port", str(port),
             "--database", db_url, "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
+        ready = answers_healthz
     else:
         compression = "deflate" if target == "bare-deflate" else "off"
         command = [
             sys.executable, str(BENCH_DIR / "bare_ws_server.py"), "--port", str(port),
             "--compression", compression,
         ]  # fmt: skip
-    log_path = workdir / f"server-{target}-{tag}.log"
-    with open(log_path, "wb") as log:
-        # The raised RLIMIT_NOFILE of this process is inherited.
-        process = subprocess.Popen(
-            command, env=clean_env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = Server(target, port, process, log_path)
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"{target} server exited at start:\n{server.log_text()}")
-        if target == "timergate":
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return server
-            except OSError:
-                pass
-        elif "ready" in server.log_text():
-            return server
-        if time.monotonic() > deadline:
-            stop_server(server)
-            raise SystemExit(f"{target} server did not start:\n{server.log_text()}")
-        time.sleep(0.1)
-
-
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGINT)
-        try:
-            server.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+        ready = logged_ready
+    # The raised RLIMIT_NOFILE of this process is inherited.
+    return spawn_server(target, port, command, workdir / f"server-{target}-{tag}.log", ready=ready)
 
 
 # --------------------------------------------------------------------------- setup
-
-
-def create_tokens(db_url: str, users: list[str], batch: int = 2500) -> list[str]:
-    tokens: list[str] = []
-    for i in range(0, len(users), batch):
-        args = [sys.executable, "-m", "timergate", "token", "create", "--database", db_url]
-        for user in users[i : i + batch]:
-            args += ["--user", user]
-        done = subprocess.run(
-            args, env=clean_env(), cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"timergate token create failed:\n{done.stderr}")
-        tokens += done.stdout.split()
-    if len(tokens) != len(users):
-        raise SystemExit(f"expected {len(users)} tokens, got {len(tokens)}")
-    return tokens
 
 
 async def start_timers(port: int, tokens: list[str], concurrency: int = 32) -> list[str]:
@@ -647,7 +546,7 @@ async def run_one(
         now = time.time()
         await asyncio.sleep(math.floor(now) + 1.5 - now)
         if profile is not None:
-            spy = start_py_spy(server.pid, args.window, profile)
+            spy = start_py_spy(server.pid, args.window, profile, rate=200)
         idle0, total0 = machine_idle()
         cpu0, load0, wall0 = cpu_seconds(server.pid), time.process_time(), time.perf_counter()
         stats.recording = True
@@ -720,18 +619,6 @@ async def run_one(
 
 
 # --------------------------------------------------------------------------- profiling
-
-
-def start_py_spy(pid: int, duration: float, out: Path) -> subprocess.Popen[bytes]:
-    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(exe).exists():
-        raise SystemExit("--profile needs py-spy: pip install py-spy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [exe, "record", "--pid", str(pid), "--duration", str(round(duration)),
-         "--rate", "200", "--nonblocking", "--format", "raw", "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 def _short(frame: str) -> str:

@@ -35,19 +35,31 @@ import contextlib
 import json
 import os
 import platform
-import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from _processes import (
+    BENCH_DIR,
+    RESULTS_DIR,
+    ROOT,
+    Server,
+    clean_env,
+    cpu_seconds,
+    create_tokens,
+    free_port,
+    machine_busy_seconds,
+    spawn_server,
+    start_py_spy,
+    stop_server,
+)
 
 try:
     import orjson
@@ -61,9 +73,6 @@ except ImportError:  # pragma: no cover - orjson is a timergate dependency
         return json.dumps(value, separators=(",", ":")).encode()
 
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-RESULTS_DIR = BENCH_DIR / "results"
 TARGETS = ("graphql", "view", "bare")
 #: Other processes using more than this share of a core during a window make it noisy.
 OTHER_LOAD_WARNING = 0.15
@@ -82,77 +91,18 @@ DESCRIPTION = "benchmark"
 # --------------------------------------------------------------------------- servers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` (all its threads), from /proc."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        stat = f.read()
-    fields = stat[stat.rindex(b")") + 2 :].split()
-    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _machine_busy_seconds() -> float:
-    """CPU seconds all processes have used, from the first line of /proc/stat."""
-    with open("/proc/stat") as f:
-        values = [int(v) for v in f.readline().split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Server:
-    target: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 def _git(*args: str) -> str:
     done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
     return done.stdout.strip()
 
 
-def _run_cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "timergate", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"timergate {' '.join(args[:2])} failed:\n{done.stderr}")
-    return done.stdout
-
-
 def start_server(target: str, workdir: Path, users: list[str]) -> tuple[Server, list[str]]:
     """Create tokens in a fresh database, start ``target`` on it and wait until it answers."""
     db_url = f"sqlite:///{workdir / f'bench-{target}.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMERGATE_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    token_args = ["token", "create", "--database", db_url]
-    for user in users:
-        token_args += ["--user", user]
-    tokens = _run_cli(token_args, env).split()
-    if len(tokens) != len(users):
-        raise SystemExit(f"expected {len(users)} tokens, got {len(tokens)}")
-
-    port = _free_port()
+    tokens = create_tokens(db_url, users)
+    port = free_port()
     flags = ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    env = clean_env()
     if target == "graphql":
         command = [sys.executable, "-m", "timergate", "serve", "--database", db_url, *flags]
     else:
@@ -162,34 +112,8 @@ def start_server(target: str, workdir: Path, users: list[str]) -> tuple[Server, 
             sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH_DIR),
             f"{module}:create_app", "--host", "127.0.0.1", "--lifespan", "on", *flags,
         ]  # fmt: skip
-    log_path = workdir / f"server-{target}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    server = Server(target, port, process, log_path)
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"{target} server exited at start:\n{server.log_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return server, tokens
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            stop_server(server)
-            raise SystemExit(f"{target} server did not answer /healthz:\n{server.log_text()}")
-        time.sleep(0.1)
-
-
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGINT)
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    server = spawn_server(target, port, command, workdir / f"server-{target}.log", env=env)
+    return server, tokens
 
 
 # --------------------------------------------------------------------------- client
@@ -421,14 +345,21 @@ async def drive(
     phase = Phase()
     tasks = [asyncio.create_task(client(target, server.port, t, phase)) for t in tokens]
     await asyncio.sleep(warmup)
-    spy = _start_py_spy(server.pid, duration, profile) if profile is not None else None
-    busy0 = _machine_busy_seconds()
-    cpu0, wall0, client0 = _cpu_seconds(server.pid), time.perf_counter(), time.process_time()
+    # --gil keeps the samples of the thread holding the GIL: the Python work the single
+    # server process does one piece at a time. Waiting in epoll, in aiosqlite's queue and
+    # inside SQLite's C code (which releases the GIL) is left out.
+    spy = (
+        start_py_spy(server.pid, duration, profile, rate=250, gil=True)
+        if profile is not None
+        else None
+    )
+    busy0 = machine_busy_seconds()
+    cpu0, wall0, client0 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
     phase.recording = True
     await asyncio.sleep(duration)
     phase.recording = False
-    cpu1, wall1, client1 = _cpu_seconds(server.pid), time.perf_counter(), time.process_time()
-    busy1 = _machine_busy_seconds()
+    cpu1, wall1, client1 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
+    busy1 = machine_busy_seconds()
     phase.stopping = True
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
     if spy is not None:
@@ -478,22 +409,6 @@ def summarize(target: str, windows: list[Window]) -> Summary:
         failures=dict(failures),
         failure_examples=[e for w in windows for e in w.examples][:5],
     )
-
-
-def _start_py_spy(pid: int, duration: float, out: Path) -> subprocess.Popen[bytes]:
-    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(exe).exists():
-        raise SystemExit("--profile needs py-spy: pip install py-spy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # --gil keeps the samples of the thread holding the GIL: the Python work the single
-    # server process does one piece at a time. Waiting in epoll, in aiosqlite's queue and
-    # inside SQLite's C code (which releases the GIL) is left out.
-    return subprocess.Popen(
-        [exe, "record", "--pid", str(pid), "--duration", str(round(duration)),
-         "--rate", "250", "--nonblocking", "--gil", "--format", "raw",
-         "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 #: (layer, predicate on a frame's file) for the self time of a sample's innermost frame.
@@ -671,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                         windows.append(w)  # failures count even here
         finally:
             for server, _ in servers.values():
-                stop_server(server)
+                stop_server(server, timeout=15)
         logs = {t: s.log_text() for t, (s, _) in servers.items()}
 
     summaries = []
