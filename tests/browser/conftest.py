@@ -15,9 +15,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -31,6 +28,8 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+
+from serving import create_tokens, free_port, timergate_serve
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -74,13 +73,6 @@ def browser_tools() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{missing} (CI=true: the browser tests must run)")
     pytest.skip(missing)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # Origin A: the frontend.
@@ -137,11 +129,8 @@ class LiveGateway:
 
     def token_for_new_user(self) -> str:
         """A token for a user of its own, made by ``timergate token create``."""
-        command = [sys.executable, "-m", "timergate", "token", "create"]
-        command += ["--user", f"browser-{uuid.uuid4().hex[:8]}", "--database", self.database_url]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=20, check=False)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
+        (token,) = create_tokens(self.database_url, f"browser-{uuid.uuid4().hex[:8]}")
+        return token
 
     async def data(self, token: str, query: str, **variables: Any) -> dict[str, Any]:
         """``data`` of a request made outside the browser; fails on errors."""
@@ -185,33 +174,15 @@ def running_gateway(directory: Path, allowed_origins: str) -> Iterator[LiveGatew
         database_url=f"sqlite:///{directory / 'browser.db'}",
         log=directory / "server.log",
     )
-    command = [sys.executable, "-m", "timergate", "serve", "--port", str(port)]
-    command += ["--database", gateway.database_url]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMERGATE_")}
-    env["TIMERGATE_ALLOWED_ORIGINS"] = allowed_origins
-    with gateway.log.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 3 * STEP_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"timergate serve exited:\n{gateway.log.read_text()}")
-            try:
-                if httpx.get(f"{gateway.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"timergate serve did not start:\n{gateway.log.read_text()}")
-            time.sleep(0.05)
+    with timergate_serve(
+        port,
+        gateway.database_url,
+        gateway.log,
+        access_log=True,
+        environment={"TIMERGATE_ALLOWED_ORIGINS": allowed_origins},
+        deadline=3 * STEP_TIMEOUT,
+    ):
         yield gateway
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")

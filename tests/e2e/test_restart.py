@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,46 +10,18 @@ from typing import Any
 
 import httpx
 
+from serving import create_tokens, timergate_serve
+
 STARTUP_DEADLINE = 30.0
-
-
-def timergate(*args: str) -> list[str]:
-    """The command line that runs `timergate ARGS` with this interpreter."""
-    return [sys.executable, "-m", "timergate", *args]
 
 
 @contextmanager
 def server(database: str, port: int, workdir: Path) -> Iterator[str]:
-    """A `timergate serve` process, ready to answer; always killed on the way out."""
-    log = workdir / f"server-{port}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMERGATE_")}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            timergate("serve", "--port", str(port), "--database", database, "--no-access-log"),
-            cwd=workdir,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_DEADLINE
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the server exited early:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the server did not get ready:\n{log.read_text()}")
-            time.sleep(0.05)
-        yield base
-    finally:
-        if process.poll() is None:
-            process.kill()  # SIGKILL: no shutdown handlers run
-        process.wait(timeout=10)
+    """A `timergate serve` process, ready to answer; killed with SIGKILL on the way out."""
+    with timergate_serve(
+        port, database, workdir / f"server-{port}.log", deadline=STARTUP_DEADLINE, crash=True
+    ):
+        yield f"http://127.0.0.1:{port}"
 
 
 def graphql(base: str, token: str, query: str, variables: dict[str, Any] | None = None) -> Any:
@@ -76,15 +45,7 @@ def test_a_running_timer_survives_a_crash(
 ) -> None:
     """After kill -9 and a restart on the same file, the timer runs on from its stored start."""
     database = f"sqlite:///{tmp_path / 'x.db'}"
-    created = subprocess.run(
-        timergate("token", "create", "--user", "alice", "--database", database),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    (token,) = created.stdout.split()
+    (token,) = create_tokens(database, "alice")
 
     with server(database, unused_tcp_port_factory(), tmp_path) as base:
         started = graphql(base, token, "mutation { startTimer(input: {}) { timer { id } } }")

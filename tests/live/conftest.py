@@ -7,11 +7,6 @@ tests never see each other's timers or events.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from live_support import Person
+
+from serving import create_tokens, free_port, timergate_serve
 
 #: How long the server may take to answer /healthz after it is launched.
 STARTUP_DEADLINE = 15.0
@@ -44,26 +41,7 @@ class LiveServer:
 
     def create_tokens(self, *names: str) -> list[str]:
         """A new token for each user name, made by ``timergate token create``."""
-        users = [arg for name in names for arg in ("--user", name)]
-        command = [sys.executable, "-m", "timergate", "token", "create", *users]
-        result = subprocess.run(
-            [*command, "--database", self.database_url],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        tokens = result.stdout.split()
-        assert len(tokens) == len(names), result.stdout
-        return tokens
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        return create_tokens(self.database_url, *names)
 
 
 @contextmanager
@@ -75,38 +53,10 @@ def running_server(directory: Path, **environment: str) -> Iterator[LiveServer]:
         database_url=f"sqlite:///{directory / 'live.db'}",
         log=directory / "server.log",
     )
-    command = [sys.executable, "-m", "timergate", "serve", "--port", str(port)]
-    command += ["--database", server.database_url, "--no-access-log"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMERGATE_")}
-    env.update(environment)
-    with server.log.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        _wait_until_healthy(server, process)
+    with timergate_serve(
+        port, server.database_url, server.log, environment=environment, deadline=STARTUP_DEADLINE
+    ):
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def _wait_until_healthy(server: LiveServer, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_DEADLINE
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"timergate serve exited with {process.returncode}:\n{server.log.read_text()}"
-            )
-        try:
-            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    pytest.fail(f"timergate serve did not answer /healthz in time:\n{server.log.read_text()}")
 
 
 @pytest.fixture(scope="session")

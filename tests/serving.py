@@ -1,0 +1,95 @@
+"""Run the real ``timergate`` command for tests: a server on a loopback port, and tokens."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+__all__ = ["create_tokens", "free_port", "timergate_serve"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def create_tokens(database_url: str, *names: str) -> list[str]:
+    """A new token for each user name, made by ``timergate token create``."""
+    users = [arg for name in names for arg in ("--user", name)]
+    command = [sys.executable, "-m", "timergate", "token", "create", *users]
+    result = subprocess.run(
+        [*command, "--database", database_url],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    tokens = result.stdout.split()
+    assert len(tokens) == len(names), result.stdout
+    return tokens
+
+
+@contextmanager
+def timergate_serve(
+    port: int,
+    database_url: str,
+    log: Path,
+    *,
+    access_log: bool = False,
+    environment: dict[str, str] | None = None,
+    deadline: float = 15.0,
+    crash: bool = False,
+) -> Iterator[None]:
+    """Start ``timergate serve``, wait until /healthz answers, and stop it on the way out.
+
+    ``TIMERGATE_*`` variables of the test run are dropped; ``environment`` adds the server's own.
+    With ``crash`` the server is killed with SIGKILL, so no shutdown code runs.
+    """
+    command = [sys.executable, "-m", "timergate", "serve", "--port", str(port)]
+    command += ["--database", database_url]
+    if not access_log:
+        command.append("--no-access-log")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMERGATE_")}
+    env.update(environment or {})
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
+    try:
+        _wait_until_healthy(port, process, log, time.monotonic() + deadline)
+        yield
+    finally:
+        if crash:
+            process.kill()
+        else:
+            process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _wait_until_healthy(
+    port: int, process: subprocess.Popen[bytes], log: Path, deadline: float
+) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"timergate serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"timergate serve did not answer /healthz in time:\n{log.read_text()}")
