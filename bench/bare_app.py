@@ -25,11 +25,10 @@ from starlette.routing import Route
 from timergate.app import cors_middleware, gateway_lifespan, healthz
 from timergate.auth import bearer_token
 from timergate.config import Settings
-from timergate.domain import InvalidGlobalId, TimerDetails, decode_global_id, encode_global_id
+from timergate.domain import InvalidGlobalId, TimerDetails, User, decode_global_id, encode_global_id
 from timergate.domain.limits import check_description
 from timergate.errors import TimergateError
 from timergate.gateway import Gateway
-from timergate.store import User
 
 __all__ = ["create_app"]
 

@@ -14,9 +14,8 @@ from starlette.applications import Starlette
 from timergate.app import create_app
 from timergate.auth import hash_token, new_token
 from timergate.config import Settings
-from timergate.domain import ManualClock
+from timergate.domain import ManualClock, TokenGrant
 from timergate.gateway import Gateway
-from timergate.store import TokenGrant
 
 
 @pytest.fixture

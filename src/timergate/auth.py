@@ -7,7 +7,8 @@ import secrets
 import time
 from collections import OrderedDict
 
-from timergate.store import TimerStore, User
+from timergate.domain import User
+from timergate.store import TimerStore
 
 __all__ = ["TOKEN_PREFIX", "Authenticator", "bearer_token", "hash_token", "new_token"]
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from timergate.auth import TOKEN_PREFIX, hash_token, new_token
 from timergate.config import ENVIRONMENT, Settings
-from timergate.domain import utc_now
-from timergate.store import TokenGrant, obscure_url, open_store
+from timergate.domain import TokenGrant, utc_now
+from timergate.store import obscure_url, open_store
 
 __all__ = ["main"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from timergate.auth import Authenticator
 from timergate.broker import Broker, open_broker
 from timergate.config import Settings
-from timergate.domain import Clock, SystemClock
+from timergate.domain import Clock, SystemClock, User
 from timergate.errors import BadUserInput
 from timergate.live.scheduler import TickScheduler
 from timergate.providers import LocalProvider, Provider
-from timergate.store import TimerStore, User, open_store
+from timergate.store import TimerStore, open_store
 
 __all__ = ["Gateway"]
 

@@ -21,15 +21,20 @@ import pytest
 
 from timergate.broker.memory import MemoryBroker
 from timergate.domain import (
+    EntryFilter,
     ManualClock,
+    Page,
     TimeEntry,
     Timer,
     TimerContext,
     TimerDetails,
+    TimerFilter,
     TimerState,
+    TokenGrant,
+    User,
 )
 from timergate.providers import LocalProvider
-from timergate.store import EntryFilter, Page, TimerFilter, TimerStore, TokenGrant, User, open_store
+from timergate.store import TimerStore, open_store
 
 #: Add "postgresql" once timergate.store opens postgresql:// URLs.
 STORE_BACKENDS = ["sqlite"]

@@ -2,6 +2,7 @@
 
 from timergate.domain.clock import Clock, ManualClock, SystemClock, utc_now
 from timergate.domain.ids import GlobalId, InvalidGlobalId, decode_global_id, encode_global_id
+from timergate.domain.queries import EntryFilter, Page, TimerFilter
 from timergate.domain.timer import (
     UNSET,
     TimeEntry,
@@ -24,21 +25,27 @@ from timergate.domain.timer import (
     stop,
     update,
 )
+from timergate.domain.users import TokenGrant, User
 
 __all__ = [
     "UNSET",
     "Clock",
+    "EntryFilter",
     "GlobalId",
     "InvalidGlobalId",
     "ManualClock",
+    "Page",
     "SystemClock",
     "TimeEntry",
     "Timer",
     "TimerChanges",
     "TimerContext",
     "TimerDetails",
+    "TimerFilter",
     "TimerState",
+    "TokenGrant",
     "Unset",
+    "User",
     "changed_details",
     "check_version",
     "decode_global_id",

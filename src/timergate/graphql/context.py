@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from timergate.domain import User
 from timergate.errors import Unauthenticated
 from timergate.gateway import Gateway
-from timergate.store import User
 
 __all__ = ["RequestContext"]
 

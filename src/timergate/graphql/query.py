@@ -6,6 +6,8 @@ from functools import partial
 
 import strawberry
 
+from timergate.domain import EntryFilter as StoreEntryFilter
+from timergate.domain import TimerFilter as StoreTimerFilter
 from timergate.domain.limits import check_aware
 from timergate.errors import BadUserInput
 from timergate.graphql import inputs
@@ -23,8 +25,6 @@ from timergate.graphql.types import (
     encode_cursor,
     page_info,
 )
-from timergate.store import EntryFilter as StoreEntryFilter
-from timergate.store import TimerFilter as StoreTimerFilter
 
 __all__ = ["MAX_PAGE_SIZE", "Query"]
 

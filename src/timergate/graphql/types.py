@@ -9,9 +9,8 @@ from datetime import date, datetime
 import strawberry
 
 from timergate import domain
-from timergate.domain import TimerState, encode_global_id
+from timergate.domain import TimerState, User, encode_global_id
 from timergate.graphql.context import RequestContext
-from timergate.store import User
 
 __all__ = [
     "PageInfo",

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from timergate.broker import Unsubscribe
-from timergate.domain import Timer, TimerState, elapsed_seconds
+from timergate.domain import Timer, TimerState, User, elapsed_seconds
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.errors import BadUserInput, NotFound
 from timergate.gateway import Gateway
 from timergate.live.feeds import EventFeed, Tick, TickFeed
 from timergate.live.scheduler import TickScheduler
-from timergate.store import User
 
 __all__ = [
     "MAX_INTERVAL_SECONDS",

@@ -6,10 +6,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from timergate.domain import TimeEntry, Timer, TimerChanges, TimerDetails
+from timergate.domain import (
+    EntryFilter,
+    Page,
+    TimeEntry,
+    Timer,
+    TimerChanges,
+    TimerDetails,
+    TimerFilter,
+    User,
+)
 from timergate.domain.entry import EntryChanges
 from timergate.domain.timer import UNSET, Unset
-from timergate.store import EntryFilter, Page, TimerFilter, User
 
 __all__ = ["LogRequest", "NewEntry", "Provider", "StartResult", "StopResult"]
 

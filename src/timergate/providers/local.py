@@ -7,13 +7,23 @@ from datetime import datetime
 
 from timergate import domain
 from timergate.broker import Broker
-from timergate.domain import Clock, TimeEntry, Timer, TimerChanges, TimerDetails
+from timergate.domain import (
+    Clock,
+    EntryFilter,
+    Page,
+    TimeEntry,
+    Timer,
+    TimerChanges,
+    TimerDetails,
+    TimerFilter,
+    User,
+)
 from timergate.domain.entry import EntryChanges, edit_entry, new_entry
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.domain.timer import UNSET, Unset
 from timergate.errors import NotFound
 from timergate.providers.base import LogRequest, NewEntry, StartResult, StopResult
-from timergate.store import EntryFilter, Page, StoreTransaction, TimerFilter, TimerStore, User
+from timergate.store import StoreTransaction, TimerStore
 
 __all__ = ["LocalProvider"]
 

@@ -4,27 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from timergate.store.base import (
-    EntryFilter,
-    Page,
-    StoreTransaction,
-    TimerFilter,
-    TimerStore,
-    TokenGrant,
-    User,
-)
+from timergate.store.base import StoreTransaction, TimerStore
 
-__all__ = [
-    "EntryFilter",
-    "Page",
-    "StoreTransaction",
-    "TimerFilter",
-    "TimerStore",
-    "TokenGrant",
-    "User",
-    "obscure_url",
-    "open_store",
-]
+__all__ = ["StoreTransaction", "TimerStore", "obscure_url", "open_store"]
 
 
 def open_store(url: str) -> TimerStore:

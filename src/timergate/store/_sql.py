@@ -7,8 +7,15 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from timergate.domain import TimeEntry, Timer, TimerContext, TimerDetails, TimerState
-from timergate.store.base import EntryFilter, TimerFilter
+from timergate.domain import (
+    EntryFilter,
+    TimeEntry,
+    Timer,
+    TimerContext,
+    TimerDetails,
+    TimerFilter,
+    TimerState,
+)
 
 __all__ = [
     "ENTRY_COLUMNS",

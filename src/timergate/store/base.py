@@ -4,70 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from datetime import datetime
+from typing import Protocol
 
-from timergate.domain import TimeEntry, Timer, TimerState
+from timergate.domain import TimeEntry, Timer
+from timergate.domain.queries import EntryFilter, Page, TimerFilter
+from timergate.domain.users import TokenGrant, User
 
-__all__ = [
-    "EntryFilter",
-    "Page",
-    "StoreTransaction",
-    "TimerFilter",
-    "TimerStore",
-    "TokenGrant",
-    "User",
-]
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: int
-    name: str
-    time_zone: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TokenGrant:
-    """A token to record for a user (created if missing); only the hash is stored."""
-
-    user_name: str
-    token_hash: bytes
-    token_prefix: str
-
-
-@dataclass(frozen=True, slots=True)
-class TimerFilter:
-    states: tuple[TimerState, ...] = ()
-    provider: str | None = None
-    context_type: str | None = None
-    context_id: str | None = None
-    started_from: datetime | None = None
-    started_to: datetime | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EntryFilter:
-    provider: str | None = None
-    context_type: str | None = None
-    context_id: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    text: str | None = None
-    timer_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of a list, newest first; ``has_next`` says whether more follow."""
-
-    items: list[T]
-    has_next: bool
+__all__ = ["StoreTransaction", "TimerStore"]
 
 
 class StoreTransaction(Protocol):

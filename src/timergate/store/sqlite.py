@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
-from timergate.domain import TimeEntry, Timer
+from timergate.domain import EntryFilter, Page, TimeEntry, Timer, TimerFilter, TokenGrant, User
 from timergate.domain.clock import utc_now
 from timergate.errors import BadUserInput, NotFound
 from timergate.store._sql import (
@@ -37,7 +37,6 @@ from timergate.store._sql import (
     timer_where,
     to_us,
 )
-from timergate.store.base import EntryFilter, Page, TimerFilter, TokenGrant, User
 
 __all__ = ["SQLiteTimerStore"]
 
