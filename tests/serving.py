@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 import httpx
 import pytest
 
-__all__ = ["create_tokens", "free_port", "timergate_serve"]
+__all__ = ["create_tokens", "free_port", "timergate_fake", "timergate_serve"]
 
 
 def free_port() -> int:
@@ -93,3 +96,51 @@ def _wait_until_healthy(
             pass
         time.sleep(0.05)
     pytest.fail(f"timergate serve did not answer /healthz in time:\n{log.read_text()}")
+
+
+@contextmanager
+def timergate_fake(vendor: str, *args: str, deadline: float = 15.0) -> Iterator[dict[str, Any]]:
+    """Run ``timergate fake VENDOR`` on a free port; yield the JSON object it prints first."""
+    command = [sys.executable, "-m", "timergate", "fake", vendor, "--port", "0", *args]
+    # A file, not a pipe: an unread pipe could fill up and stall the fake.
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+        with _stopping(process):
+            yield _description(vendor, process, errors, deadline)
+
+
+@contextmanager
+def _stopping(process: subprocess.Popen[str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _description(
+    vendor: str, process: subprocess.Popen[str], errors: IO[bytes], deadline: float
+) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait(timeout=5)
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
+        pytest.fail(f"timergate fake {vendor} printed nothing; stderr:\n{stderr}")
+    description: dict[str, Any] = json.loads(line)
+    base_url = description["base_url"]
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            httpx.get(f"{base_url}/_fake/control", timeout=1)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > end or process.poll() is not None:
+                pytest.fail(f"timergate fake {vendor} did not answer at {base_url}")
+            time.sleep(0.05)
+    return description

@@ -74,7 +74,28 @@ def _parser() -> argparse.ArgumentParser:
     _database_flag(revoke)
 
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+
+    fake = commands.add_parser(
+        "fake",
+        help="run a fake vendor API (a sandbox for frontends and tests); its first output line "
+        "is JSON with base_url, credentials and seed",
+    )
+    fake.add_argument("vendor", help="the vendor to fake: " + ", ".join(_fake_vendors()))
+    fake.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    fake.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    fake.add_argument(
+        "--rate-limit",
+        action="store_true",
+        help="enforce the vendor's documented rate limit from the start (switchable later "
+        "with POST /_fake/control)",
+    )
     return parser
+
+
+def _fake_vendors() -> list[str]:
+    from timergate.fakes import VENDORS
+
+    return sorted(VENDORS)
 
 
 def _database_flag(parser: argparse.ArgumentParser) -> None:
@@ -150,6 +171,19 @@ def _serve(settings: Settings, demo: bool) -> None:
     )
 
 
+def _fake(vendor: str, host: str, port: int, *, rate_limit: bool) -> int:
+    from timergate.fakes import create_fake, serve_fake
+
+    try:
+        fake = create_fake(vendor)
+    except ValueError as exc:
+        print(f"timergate: {exc}", file=sys.stderr)
+        return 2
+    fake.control.rate_limit = rate_limit
+    serve_fake(fake, host=host, port=port)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
@@ -157,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(build_schema().as_str() + "\n")
         return 0
+    if args.command == "fake":
+        return _fake(args.vendor, args.host, args.port, rate_limit=args.rate_limit)
     flags = {k: v for k, v in vars(args).items() if k in Settings.__slots__}
     if isinstance(flags.get("allowed_origins"), list):
         flags["allowed_origins"] = tuple(flags["allowed_origins"])
