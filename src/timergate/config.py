@@ -24,6 +24,18 @@ class Settings:
     access_log: bool = True
     #: Per-message deflate on websockets: less bandwidth, about 46 KiB more memory a connection.
     ws_compression: bool = False
+    #: Fernet keys sealing upstream credentials, comma-separated (the first seals).
+    secret_key: str | None = field(default=None, repr=False)
+    #: Where a generated key is kept when no ``secret_key`` is set (default: beside the
+    #: SQLite file).
+    secret_key_file: str | None = None
+    #: URL prefixes of upstream APIs a connection may use besides the vendors' public ones.
+    allowed_upstreams: tuple[str, ...] = field(default_factory=tuple)
+    #: Seconds one upstream call may take before it counts as unavailable.
+    upstream_timeout_seconds: float = 10.0
+    #: Seconds between looks at a vendor for changes made outside timergate, while a
+    #: subscriber listens (never faster than the vendor's rate limit allows).
+    poll_interval_seconds: float = 15.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -46,12 +58,12 @@ ENVIRONMENT: dict[str, str] = {f.name: f"TIMERGATE_{f.name.upper()}" for f in fi
 def _parse(name: str, raw: str) -> Any:
     if name == "port":
         return int(raw)
-    if name == "token_cache_seconds":
+    if name in ("token_cache_seconds", "upstream_timeout_seconds", "poll_interval_seconds"):
         return float(raw)
     if name in ("access_log", "ws_compression"):
         if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
             raise ValueError(f"{ENVIRONMENT[name]} must be true or false, not {raw!r}")
         return raw.lower() in ("1", "true", "yes", "on")
-    if name == "allowed_origins":
+    if name in ("allowed_origins", "allowed_upstreams"):
         return tuple(o.strip() for o in raw.split(",") if o.strip())
     return raw

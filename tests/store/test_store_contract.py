@@ -19,10 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from timergate.broker.memory import MemoryBroker
 from timergate.domain import (
+    After,
     EntryFilter,
-    ManualClock,
     Page,
     TimeEntry,
     Timer,
@@ -214,14 +213,18 @@ async def all_entries(
 
 async def _walk(fetch: Any) -> list[Any]:
     items: list[Any] = []
-    after: str | None = None
+    after: After | None = None
     while True:
         page: Page[Any] = await fetch(after)
         items.extend(page.items)
         if not page.has_next:
             return items
         assert page.items, "a page with more to come is never empty"
-        after = page.items[-1].id
+        after = _after(page.items[-1])
+
+
+def _after(item: Timer | TimeEntry) -> After:
+    return After(item.started_at, item.id)
 
 
 # Migrations and connections.
@@ -479,9 +482,13 @@ async def test_timers_paginate_newest_first(store: TimerStore, alice: User) -> N
 
     first = await store.list_timers(alice.id, TimerFilter(), first=2, after=None)
     assert [t.id for t in first.items] == newest_first[:2] and first.has_next
-    second = await store.list_timers(alice.id, TimerFilter(), first=2, after=first.items[-1].id)
+    second = await store.list_timers(
+        alice.id, TimerFilter(), first=2, after=_after(first.items[-1])
+    )
     assert [t.id for t in second.items] == newest_first[2:4] and second.has_next
-    third = await store.list_timers(alice.id, TimerFilter(), first=2, after=second.items[-1].id)
+    third = await store.list_timers(
+        alice.id, TimerFilter(), first=2, after=_after(second.items[-1])
+    )
     assert [t.id for t in third.items] == newest_first[4:] and not third.has_next
 
     exact = await store.list_timers(alice.id, TimerFilter(), first=5, after=None)
@@ -495,7 +502,7 @@ async def test_entries_paginate_newest_first(store: TimerStore, alice: User) -> 
     made = await insert_entries(store, *(make_entry(alice) for _ in range(3)))
     page = await store.list_entries(alice.id, EntryFilter(), first=2, after=None)
     assert [e.id for e in page.items] == [made[2].id, made[1].id] and page.has_next
-    rest = await store.list_entries(alice.id, EntryFilter(), first=2, after=page.items[-1].id)
+    rest = await store.list_entries(alice.id, EntryFilter(), first=2, after=_after(page.items[-1]))
     assert rest.items == [made[0]] and not rest.has_next
 
 
@@ -734,14 +741,14 @@ async def test_set_time_zone(store: TimerStore, alice: User, bob: User) -> None:
 
 
 def _provider(store: TimerStore) -> LocalProvider:
-    return LocalProvider(store, MemoryBroker(), ManualClock(T0))
+    return LocalProvider(store)
 
 
 async def test_concurrent_starts_leave_one_running_timer(store: TimerStore, alice: User) -> None:
     """Twenty starts at once for one user end with twenty timers, exactly one of them RUNNING."""
     provider = _provider(store)
     results = await asyncio.gather(
-        *(provider.start(alice, TimerDetails(description=f"#{i}")) for i in range(20))
+        *(provider.start(alice, TimerDetails(description=f"#{i}"), T0) for i in range(20))
     )
     running = await store.running_timers(alice.id)
     assert len(running) == 1
@@ -761,7 +768,10 @@ async def test_two_store_instances_racing_starts_leave_one_running_timer(
         (alice,) = await one.grant_tokens([TokenGrant("alice", b"h", "tg_")], T0)
         providers = [_provider(one), _provider(two)]
         await asyncio.gather(
-            *(providers[i % 2].start(alice, TimerDetails(description=f"#{i}")) for i in range(20))
+            *(
+                providers[i % 2].start(alice, TimerDetails(description=f"#{i}"), T0)
+                for i in range(20)
+            )
         )
         for s in (one, two):
             assert len(await s.running_timers(alice.id)) == 1

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from graphql import GraphQLError
+
 from timergate.domain import User
-from timergate.errors import Unauthenticated
+from timergate.errors import TimergateError, Unauthenticated
 from timergate.gateway import Gateway
 
 __all__ = ["RequestContext"]
@@ -30,6 +32,17 @@ class RequestContext:
     connection_params: dict[str, Any] | None = None
     #: Called when a subscriber's events pile up past the bound (closes its websocket).
     on_slow_consumer: Callable[[], None] | None = None
+    #: Errors of providers that failed while the answer went on without them; each transport
+    #: adds them to the response's ``errors`` beside the data.
+    partial_errors: list[GraphQLError] = field(default_factory=list)
+
+    def report(self, path: Iterable[str | int], failures: Iterable[TimergateError]) -> None:
+        """Add ``failures`` as errors at ``path`` (the field answered without them)."""
+        at = list(path)
+        for failure in failures:
+            self.partial_errors.append(
+                GraphQLError(failure.message, path=at, extensions=failure.extensions())
+            )
 
     @property
     def viewer(self) -> User:

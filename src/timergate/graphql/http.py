@@ -180,10 +180,15 @@ class _Delegate(Exception):
 def _shape(
     result: ExecutionResult, operation_name: str | None, context: RequestContext
 ) -> tuple[int, dict[str, Any]]:
-    if not result.errors:
+    if not result.errors and not context.partial_errors:
         return 200, {"data": result.data}
     user = context.user.id if context.user else None
-    errors = [coded_error(e, operation=operation_name, user=user).formatted for e in result.errors]
+    errors = [
+        coded_error(e, operation=operation_name, user=user).formatted
+        for e in (*(result.errors or ()), *context.partial_errors)
+    ]
+    if not result.errors:
+        return 200, {"data": result.data, "errors": errors}
     if result.data is None and all(e.path is None for e in result.errors):
         # A request error (e.g. a variable of the wrong type): nothing was executed.
         return 400, {"errors": errors}

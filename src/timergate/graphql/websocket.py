@@ -311,7 +311,7 @@ class _Connection:
             return await self._send_errors(
                 op_id, [_request_error("Name the operation to run with operationName.")]
             )
-        context = replace(self.context, now=self.endpoint.gateway.clock.now())
+        context = replace(self.context, now=self.endpoint.gateway.clock.now(), partial_errors=[])
         if operation.operation is OperationType.SUBSCRIPTION:
             plan = self.endpoint.tick_plan(query, operation_name, prepared.document, operation)
             if plan is not None:
@@ -357,7 +357,7 @@ class _Connection:
                 context.viewer,
                 feed,
                 timer_id=target.native_id if target else None,
-                provider=target.provider if target else "local",
+                provider=target.provider if target else None,
                 interval=args["intervalSeconds"],
             )
         except TimergateError as exc:
@@ -438,8 +438,10 @@ class _Connection:
         self, op_id: str, result: ExecutionResult, context: RequestContext
     ) -> None:
         payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [self._code(e, context).formatted for e in result.errors]
+        errors = [*(result.errors or ()), *context.partial_errors]
+        context.partial_errors.clear()
+        if errors:
+            payload["errors"] = [self._code(e, context).formatted for e in errors]
         await self.send_json(
             {"id": op_id, "type": "data" if self.legacy else "next", "payload": payload}
         )

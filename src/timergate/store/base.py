@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from timergate.domain import TimeEntry, Timer
-from timergate.domain.queries import EntryFilter, Page, TimerFilter
+from timergate.domain.connections import Connection, ConnectionStatus, ProviderKind
+from timergate.domain.queries import After, EntryFilter, Page, TimerFilter
 from timergate.domain.users import TokenGrant, User
 
 __all__ = ["StoreTransaction", "TimerStore"]
@@ -44,13 +45,19 @@ class TimerStore(Protocol):
     async def get_timer(self, user_id: int, timer_id: str) -> Timer | None: ...
     async def running_timers(self, user_id: int) -> list[Timer]: ...
     async def list_timers(
-        self, user_id: int, filter: TimerFilter, *, first: int, after: str | None
-    ) -> Page[Timer]: ...
+        self, user_id: int, filter: TimerFilter, *, first: int, after: After | None
+    ) -> Page[Timer]:
+        """Newest first by ``started_at``, then by id."""
+        ...
+
     async def count_timers(self, user_id: int, filter: TimerFilter) -> int: ...
     async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None: ...
     async def list_entries(
-        self, user_id: int, filter: EntryFilter, *, first: int, after: str | None
-    ) -> Page[TimeEntry]: ...
+        self, user_id: int, filter: EntryFilter, *, first: int, after: After | None
+    ) -> Page[TimeEntry]:
+        """Newest first by ``started_at``, then by id."""
+        ...
+
     async def count_entries(self, user_id: int, filter: EntryFilter) -> int: ...
 
     async def user_for_token(self, token_hash: bytes) -> User | None: ...
@@ -64,3 +71,34 @@ class TimerStore(Protocol):
         ...
 
     async def set_time_zone(self, user_id: int, time_zone: str) -> User: ...
+
+    # Vendor connections; credentials arrive sealed and leave as they are.
+    async def add_connection(
+        self,
+        user_id: int,
+        kind: ProviderKind,
+        label: str | None,
+        base_url: str,
+        sealed_credentials: bytes,
+        now: datetime,
+    ) -> Connection: ...
+    async def list_connections(self, user_id: int) -> list[Connection]: ...
+    async def get_connection(
+        self, user_id: int, connection_id: int
+    ) -> tuple[Connection, bytes] | None:
+        """The connection and its sealed credentials, if it is ``user_id``'s."""
+        ...
+
+    async def update_connection(
+        self,
+        user_id: int,
+        connection_id: int,
+        now: datetime,
+        *,
+        status: ConnectionStatus | None = None,
+        sealed_credentials: bytes | None = None,
+    ) -> Connection | None: ...
+    async def remove_connection(self, user_id: int, connection_id: int) -> bool: ...
+    async def reseal_credentials(self, reseal: Callable[[bytes], bytes]) -> int:
+        """Replace every connection's sealed credentials by ``reseal(old)``; how many."""
+        ...
