@@ -34,8 +34,6 @@ class NokoFake:
     def describe(self, base_url: str) -> FakeDescription:
         seeded = self.seeded
         first = seeded.projects[0]
-        oauth_grant = seeded.account.tokens[seeded.oauth_token]
-        assert oauth_grant.expires_at is not None
         return FakeDescription(
             vendor=self.vendor,
             base_url=base_url,
@@ -47,7 +45,7 @@ class NokoFake:
                 "otherCredentials": {"token": seeded.other_token},
                 # The same user through an OAuth access token, which expires.
                 "oauthCredentials": {"token": seeded.oauth_token},
-                "oauthExpiresAt": timestamp(oauth_grant.expires_at),
+                "oauthExpiresAt": timestamp(seeded.oauth_expires_at),
             },
         )
 

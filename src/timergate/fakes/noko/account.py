@@ -1,4 +1,4 @@
-"""A Noko account (two coworkers sharing projects) and Noko's rules for timers and entries.
+"""A Noko account (users sharing projects) and Noko's rules for their timers and entries.
 
 Nothing here knows HTTP: the routes turn requests into these calls and the results into JSON.
 Times come from ``now()`` only, so a test that moves a manual clock sees exact seconds.
@@ -33,7 +33,7 @@ _HASHTAG = re.compile(r"(?<![\w#])#([\w-]+)")
 
 
 class NokoAccount:
-    """A Noko account: two coworkers sharing projects, each with their own timers and entries."""
+    """A Noko account: users sharing projects, each with their own timers and entries."""
 
     def __init__(self, now: Now) -> None:
         self.now = now
@@ -124,7 +124,6 @@ class NokoAccount:
         timer = self._timer_or_new(user, self._open_project(project_id))
         if description is not None:
             timer.description = description or None
-        timer.updated_at = self.now()
         return timer
 
     def start_timer(
@@ -150,7 +149,6 @@ class NokoAccount:
         if timer.state != "running":
             timer.state = "running"
             timer.running_since = now
-        timer.updated_at = now
         return timer
 
     def pause_timer(self, user: NokoUser, project_id: int) -> NokoTimer:
@@ -167,7 +165,6 @@ class NokoAccount:
         timer.banked_seconds = max(0, timer.banked_seconds + seconds)
         if timer.state == "pending" and timer.banked_seconds > 0:
             timer.state = "paused"
-        timer.updated_at = now
         return timer
 
     def log_timer(
@@ -219,7 +216,6 @@ class NokoAccount:
                 project_id=project.id,
                 date=self.today(),
                 description=None,
-                updated_at=self.now(),
             )
             self.timers[(user.id, project.id)] = timer
         return timer
@@ -229,7 +225,6 @@ class NokoAccount:
         timer.bank(now)
         timer.running_since = None
         timer.state = "paused"
-        timer.updated_at = now
 
     # -- entries ------------------------------------------------------------------------------
 

@@ -102,7 +102,6 @@ class NokoTimer:
     project_id: int
     date: date
     description: str | None
-    updated_at: datetime
     state: TimerState = "pending"
     banked_seconds: int = 0
     running_since: datetime | None = None

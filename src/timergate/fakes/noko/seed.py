@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from timergate.fakes.base import Now
 from timergate.fakes.noko.account import NokoAccount
@@ -40,6 +40,7 @@ class SeededAccount:
     token: str
     other_token: str
     oauth_token: str
+    oauth_expires_at: datetime
     projects: list[NokoProject]
     archived_project: NokoProject
 
@@ -51,10 +52,11 @@ def seed_account(now: Now) -> SeededAccount:
     sam = NokoUser(8202, "sam.lindqvist@example.com", "Sam", "Lindqvist", created)
     account.users = {robin.id: robin, sam.id: sam}
     token, other_token, oauth_token = personal_token(), personal_token(), secrets.token_hex(32)
+    oauth_expires_at = created + OAUTH_TOKEN_LIFETIME
     account.tokens = {
         token: Token(robin.id, "personal"),
         other_token: Token(sam.id, "personal"),
-        oauth_token: Token(robin.id, "oauth", expires_at=created + OAUTH_TOKEN_LIFETIME),
+        oauth_token: Token(robin.id, "oauth", expires_at=oauth_expires_at),
     }
 
     acme = ProjectGroup(3101, "Acme Corp")
@@ -85,4 +87,6 @@ def seed_account(now: Now) -> SeededAccount:
     account.start_timer(sam, workshop.id, description="Workshop prep #planning")
     account.pause_timer(sam, workshop.id)
     account.adjust_timer(sam, workshop.id, 25 * 60)
-    return SeededAccount(account, robin, sam, token, other_token, oauth_token, projects, archived)
+    return SeededAccount(
+        account, robin, sam, token, other_token, oauth_token, oauth_expires_at, projects, archived
+    )
