@@ -17,6 +17,7 @@ __all__ = ["VENDORS", "Fake", "FakeControl", "FakeDescription", "create_fake", "
 #: Vendor name on the command line → module offering ``create_fake``.
 VENDORS: dict[str, str] = {
     "seventime": "timergate.fakes.seventime",
+    "worksection": "timergate.fakes.worksection",
 }
 
 
