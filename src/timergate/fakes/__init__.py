@@ -17,6 +17,8 @@ __all__ = ["VENDORS", "Fake", "FakeControl", "FakeDescription", "create_fake", "
 #: Vendor name on the command line → module offering ``create_fake``.
 VENDORS: dict[str, str] = {
     "noko": "timergate.fakes.noko",
+    "seventime": "timergate.fakes.seventime",
+    "worksection": "timergate.fakes.worksection",
 }
 
 
