@@ -19,6 +19,7 @@ VENDORS: dict[str, str] = {
     "noko": "timergate.fakes.noko",
     "seventime": "timergate.fakes.seventime",
     "worksection": "timergate.fakes.worksection",
+    "accelo": "timergate.fakes.accelo",
 }
 
 
