@@ -120,6 +120,8 @@ def _stopping(process: subprocess.Popen[str]) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _description(
