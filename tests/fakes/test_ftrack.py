@@ -289,6 +289,16 @@ async def test_datetimes_arrive_with_offsets_z_or_naive_and_leave_as_utc(ftrack:
     assert {r["data"]["start"]["value"] for r in results} == {"2026-03-02T09:00:00"}
 
 
+async def test_a_timelog_without_a_user_is_the_callers(
+    ftrack: Ftrack, other: dict[str, str]
+) -> None:
+    """Timelog's user is optional in ftrack's schema; left out, it is whoever logs it."""
+    (created,) = await ftrack.call(
+        create_timelog(start=when("2026-03-02T08:00:00"), duration=60), credentials=other
+    )
+    assert created["data"]["user_id"] == await my_user_id(ftrack, other)
+
+
 async def test_a_second_timer_of_a_user_is_a_duplicate_entry(
     ftrack: Ftrack, other: dict[str, str]
 ) -> None:

@@ -7,6 +7,7 @@ user may see.
 
 from __future__ import annotations
 
+import operator as operators
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -104,10 +105,7 @@ def _related_at(
     records = [record]
     for name in path:
         attribute = entity_type.attributes[name]
-        if isinstance(attribute, Scalar):
-            raise FtrackError(
-                "ValidationError", f'"{name}" is not a relationship; has/any need one.'
-            )
+        assert not isinstance(attribute, Scalar), "checked by _check_criteria"
         entity_type = ENTITY_TYPES[attribute.target]
         if isinstance(attribute, Reference):
             found = (graph.referenced(r, attribute) for r in records)
@@ -142,8 +140,18 @@ def _target(attribute: Attribute, comparison: Comparison) -> Any:
 
 
 def _like(pattern: str) -> re.Pattern[str]:
-    parts = ("." * (c == "_") + ".*" * (c == "%") or re.escape(c) for c in pattern)
+    """SQL's LIKE as a regular expression: ``%`` any run, ``_`` any one character."""
+    wildcards = {"%": ".*", "_": "."}
+    parts = (wildcards.get(c) or re.escape(c) for c in pattern)
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
+    "gt": operators.gt,
+    "lt": operators.lt,
+    "ge": operators.ge,
+    "le": operators.le,
+}
 
 
 def _compare(candidate: Any, operator: str, target: Any) -> bool:
@@ -158,15 +166,9 @@ def _compare(candidate: Any, operator: str, target: Any) -> bool:
         return (candidate in target) == (operator == "in")
     if operator in ("like", "not_like"):
         return bool(_like(str(target)).fullmatch(str(candidate))) == (operator == "like")
-    comparisons: dict[str, Callable[[Any, Any], bool]] = {
-        "gt": lambda a, b: a > b,
-        "lt": lambda a, b: a < b,
-        "ge": lambda a, b: a >= b,
-        "le": lambda a, b: a <= b,
-    }
     try:
-        return comparisons[operator](candidate, target)
-    except TypeError:
+        return bool(_ORDERINGS[operator](candidate, target))
+    except TypeError:  # say a number against a string: no match, as no row would
         return False
 
 

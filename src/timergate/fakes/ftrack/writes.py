@@ -139,6 +139,9 @@ def new_record(
     record.update(values)
     record["__entity_type__"] = entity_type.name
     record["id"] = values.get("id") or entity_key or str(uuid.uuid4())
+    owner = entity_type.owner_key
+    if owner is not None and owner not in entity_type.required and record[owner] is None:
+        record[owner] = batch.user["id"]  # a Timelog may leave out its user: the caller's
     if entity_type.name == "Timer" and record["start"] is None:
         # ftrack starts a timer "now" when the client sends no start (start_timer sends none).
         record["start"] = batch.now().replace(microsecond=0)
