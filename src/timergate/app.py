@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -73,10 +74,18 @@ def gateway_lifespan(gateway: Gateway) -> Callable[[Starlette], AbstractAsyncCon
     return lifespan
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the app; the store and broker open when the ASGI lifespan starts."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """Build the app; the store and broker open when the ASGI lifespan starts.
+
+    ``upstream_transport`` replaces the network under vendor connections (for tests).
+    """
     settings = settings or Settings.from_env()
-    gateway = Gateway(settings, clock=clock)
+    gateway = Gateway(settings, clock=clock, upstream_transport=upstream_transport)
     schema = build_schema()
     documents = DocumentCache(schema)
     view = TimergateView(gateway, schema)

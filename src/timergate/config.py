@@ -33,6 +33,8 @@ class Settings:
     allowed_upstreams: tuple[str, ...] = field(default_factory=tuple)
     #: Seconds one upstream call may take before it counts as unavailable.
     upstream_timeout_seconds: float = 10.0
+    #: Pace calls to each vendor host under its documented rate limit.
+    upstream_pacing: bool = True
     #: Seconds between looks at a vendor for changes made outside timergate, while a
     #: subscriber listens (never faster than the vendor's rate limit allows).
     poll_interval_seconds: float = 15.0
@@ -60,7 +62,7 @@ def _parse(name: str, raw: str) -> Any:
         return int(raw)
     if name in ("token_cache_seconds", "upstream_timeout_seconds", "poll_interval_seconds"):
         return float(raw)
-    if name in ("access_log", "ws_compression"):
+    if name in ("access_log", "ws_compression", "upstream_pacing"):
         if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
             raise ValueError(f"{ENVIRONMENT[name]} must be true or false, not {raw!r}")
         return raw.lower() in ("1", "true", "yes", "on")

@@ -46,7 +46,9 @@ class Gateway:
         self.broker: Broker = open_broker(settings.broker_url)
         self.authenticator = Authenticator(self.store, ttl=settings.token_cache_seconds)
         self.pools = UpstreamPools(
-            timeout=settings.upstream_timeout_seconds, transport=upstream_transport
+            timeout=settings.upstream_timeout_seconds,
+            transport=upstream_transport,
+            pacing=settings.upstream_pacing,
         )
         vault, problem = _vault(settings)
         self.connections = ConnectionService(

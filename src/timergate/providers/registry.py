@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from aiolimiter import AsyncLimiter
 
 from timergate.domain import Clock
 from timergate.domain.connections import Capabilities, Connection, ProviderKind
@@ -15,12 +16,21 @@ from timergate.providers.base import Provider
 
 __all__ = [
     "VENDORS",
+    "ConnectionState",
     "ProviderSetup",
     "VendorSpec",
     "capabilities_of",
     "connection_name",
     "vendor",
 ]
+
+
+class ConnectionState(Protocol):
+    """A connection's own durable notes (JSON values by key), for what its vendor cannot
+    keep: say, the time of a pause the vendor has no word for. Gone with the connection."""
+
+    async def get(self, key: str) -> Any | None: ...
+    async def put(self, key: str, value: Any | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,12 @@ class ProviderSetup:
     save_credentials: Callable[[Mapping[str, Any]], Awaitable[None]]
     #: Record that the connection needs the user to authorise it again.
     on_reauthorization_needed: Callable[[], None]
+    #: A limiter pacing every connection to this vendor host at ``rate`` calls per
+    #: ``period`` seconds (shared, as vendors count per client address); ``None`` when the
+    #: operator switched pacing off.
+    limiter: Callable[[float, float], AsyncLimiter | None]
+    #: Durable notes of this connection.
+    state: ConnectionState
 
 
 class _Factory(Protocol):

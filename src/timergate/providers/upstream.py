@@ -145,11 +145,28 @@ class UpstreamPools:
     """One ``httpx.AsyncClient`` (one connection pool) per vendor origin."""
 
     def __init__(
-        self, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        *,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        pacing: bool = True,
     ) -> None:
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self._transport = transport
+        self._pacing = pacing
         self._clients: dict[str, httpx.AsyncClient] = {}
+        self._limiters: dict[tuple[str, float, float], AsyncLimiter] = {}
+
+    def limiter(self, base_url: str, rate: float, period: float) -> AsyncLimiter | None:
+        """The limiter shared by every connection to ``base_url``'s host at this rate."""
+        if not self._pacing:
+            return None
+        parts = urlsplit(base_url)
+        key = (f"{parts.scheme}://{parts.netloc}", rate, period)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = AsyncLimiter(rate, period)
+        return limiter
 
     def client(self, base_url: str) -> httpx.AsyncClient:
         parts = urlsplit(base_url)

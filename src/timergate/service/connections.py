@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -265,6 +266,8 @@ class ConnectionService:
             on_auth_failure=lambda: mark(ConnectionStatus.AUTH_FAILED),
             save_credentials=save_credentials,
             on_reauthorization_needed=lambda: mark(ConnectionStatus.NEEDS_REAUTHORIZATION),
+            limiter=lambda rate, period: self._pools.limiter(connection.base_url, rate, period),
+            state=_StoredState(self._store, connection.id) if persist else _ScratchState(),
         )
         return spec.factory()(setup)
 
@@ -278,6 +281,38 @@ class ConnectionService:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+class _StoredState:
+    """A connection's notes, kept in the store as JSON."""
+
+    def __init__(self, store: TimerStore, connection_id: int) -> None:
+        self._store = store
+        self._id = connection_id
+
+    async def get(self, key: str) -> Any | None:
+        raw = await self._store.get_provider_state(self._id, key)
+        return None if raw is None else json.loads(raw)
+
+    async def put(self, key: str, value: Any | None) -> None:
+        raw = None if value is None else json.dumps(value, separators=(",", ":"))
+        await self._store.put_provider_state(self._id, key, raw)
+
+
+class _ScratchState:
+    """Notes of a connection not kept yet (while its credentials are being checked)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    async def get(self, key: str) -> Any | None:
+        return self._values.get(key)
+
+    async def put(self, key: str, value: Any | None) -> None:
+        if value is None:
+            self._values.pop(key, None)
+        else:
+            self._values[key] = value
 
 
 def _owner(user_id: int, kind: ProviderKind) -> dict[str, Any]:

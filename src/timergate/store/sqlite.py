@@ -504,6 +504,29 @@ class SQLiteTimerStore:
             )
         return bool(list(rows))
 
+    async def get_provider_state(self, connection_id: int, key: str) -> str | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT value FROM provider_state WHERE connection_id = ? AND key = ?",
+            (connection_id, key),
+        )
+        row = next(iter(rows), None)
+        return str(row[0]) if row else None
+
+    async def put_provider_state(self, connection_id: int, key: str, value: str | None) -> None:
+        async with self.transaction():
+            assert self._writer is not None
+            if value is None:
+                await self._writer.execute(
+                    "DELETE FROM provider_state WHERE connection_id = ? AND key = ?",
+                    (connection_id, key),
+                )
+            else:
+                await self._writer.execute(
+                    "INSERT INTO provider_state (connection_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (connection_id, key) DO UPDATE SET value = excluded.value",
+                    (connection_id, key, value),
+                )
+
     async def reseal_credentials(self, reseal: Callable[[bytes], bytes]) -> int:
         async with self.transaction():
             assert self._writer is not None
