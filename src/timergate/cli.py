@@ -42,6 +42,35 @@ def _parser() -> argparse.ArgumentParser:
         help="a browser origin allowed to call the API, e.g. https://app.example.com "
         f"(repeat for more; none by default) {_env('allowed_origins')} (comma-separated)",
     )
+    serve.add_argument(
+        "--allow-upstream",
+        dest="allowed_upstreams",
+        action="append",
+        metavar="PREFIX",
+        help="a vendor API URL prefix connections may use besides the vendors' public APIs, "
+        f"e.g. http://127.0.0.1:9001 (repeat for more) {_env('allowed_upstreams')} "
+        "(comma-separated)",
+    )
+    serve.add_argument(
+        "--secret-key-file",
+        help="where the key sealing vendor credentials is kept when TIMERGATE_SECRET_KEY is "
+        f"unset (default: timergate.key beside the SQLite file) {_env('secret_key_file')}",
+    )
+    serve.add_argument(
+        "--upstream-timeout",
+        dest="upstream_timeout_seconds",
+        type=float,
+        metavar="SECONDS",
+        help=f"how long one vendor call may take (10) {_env('upstream_timeout_seconds')}",
+    )
+    serve.add_argument(
+        "--poll-interval",
+        dest="poll_interval_seconds",
+        type=float,
+        metavar="SECONDS",
+        help="how often a connection is looked at for changes made in the vendor's own app, "
+        f"while someone listens (15) {_env('poll_interval_seconds')}",
+    )
     serve.add_argument("--log-level", help=f"debug, info, warning, error {_env('log_level')}")
     serve.add_argument(
         "--no-access-log",
@@ -74,6 +103,17 @@ def _parser() -> argparse.ArgumentParser:
     _database_flag(revoke)
 
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+
+    secret = commands.add_parser("secret-key", help="the key sealing vendor credentials")
+    secret_commands = secret.add_subparsers(dest="secret_command", required=True)
+    secret_commands.add_parser("new", help="print a new key for TIMERGATE_SECRET_KEY")
+    reencrypt = secret_commands.add_parser(
+        "reencrypt",
+        help="seal every stored credential again with the first key of TIMERGATE_SECRET_KEY "
+        "(after putting a new key first, before dropping the old ones)",
+    )
+    _database_flag(reencrypt)
+    reencrypt.add_argument("--secret-key-file", help=f"{_env('secret_key_file')}")
 
     fake = commands.add_parser(
         "fake",
@@ -126,6 +166,19 @@ async def _revoke_tokens(settings: Settings, tokens: Sequence[str]) -> int:
     await store.connect()
     try:
         return await store.revoke_tokens([hash_token(t) for t in tokens])
+    finally:
+        await store.disconnect()
+
+
+async def _reencrypt(settings: Settings) -> int:
+    from timergate.gateway import default_key_file
+    from timergate.vault import CredentialVault
+
+    vault = CredentialVault.from_settings(settings.secret_key, default_key_file(settings))
+    store = open_store(settings.database_url)
+    await store.connect()
+    try:
+        return await store.reseal_credentials(vault.reseal)
     finally:
         await store.disconnect()
 
@@ -193,10 +246,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "fake":
         return _fake(args.vendor, args.host, args.port, rate_limit=args.rate_limit)
+    if args.command == "secret-key" and args.secret_command == "new":
+        from timergate.vault import new_key
+
+        print(new_key())
+        return 0
     flags = {k: v for k, v in vars(args).items() if k in Settings.__slots__}
-    if isinstance(flags.get("allowed_origins"), list):
-        flags["allowed_origins"] = tuple(flags["allowed_origins"])
+    for name in ("allowed_origins", "allowed_upstreams"):
+        if isinstance(flags.get(name), list):
+            flags[name] = tuple(flags[name])
     settings = Settings.from_env(**flags)
+    if args.command == "secret-key":
+        resealed = asyncio.run(_reencrypt(settings))
+        print(f"sealed the credentials of {resealed} connections again with the first key")
+        return 0
     if args.command == "token" and args.token_command == "revoke":
         tokens = [line.strip() for line in sys.stdin] if args.tokens == ["-"] else args.tokens
         tokens = [t for t in tokens if t]

@@ -13,6 +13,7 @@ from timergate.auth import Authenticator
 from timergate.broker import Broker, open_broker
 from timergate.config import Settings
 from timergate.domain import Clock, SystemClock, User
+from timergate.live.polling import ConnectionPoller
 from timergate.live.scheduler import TickScheduler
 from timergate.providers import LocalProvider
 from timergate.providers.registry import VENDORS
@@ -66,13 +67,18 @@ class Gateway:
         self.reads = Reads(self.connections, timeout=settings.upstream_timeout_seconds)
         self.timers = TimerService(self.connections, self.broker, self.clock, self.reads)
         self.scheduler = TickScheduler()
+        self.poller = ConnectionPoller(
+            self.connections, self.broker, self.clock, interval=settings.poll_interval_seconds
+        )
 
     async def start(self) -> None:
         await self.store.connect()
         await self.broker.connect()
         self.scheduler.start()
+        self.poller.start()
 
     async def stop(self) -> None:
+        await self.poller.stop()
         await self.scheduler.stop()
         await self.connections.close()
         await self.pools.close()

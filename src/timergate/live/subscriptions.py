@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from timergate.broker import Unsubscribe
+from timergate.broker import Listener, Unsubscribe
 from timergate.domain import Timer, TimerState, User, elapsed_seconds
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.errors import BadUserInput, NotFound
@@ -89,9 +89,7 @@ class TickSubscription:
             provider if timer_id is not None else None,
         )
         # Listen before reading, so no change between the read and the listen is lost.
-        subscription._unsubscribe = await gateway.broker.subscribe(
-            user_channel(user.id), subscription.on_event
-        )
+        subscription._unsubscribe = await _listen(gateway, user, subscription.on_event)
         try:
             if timer_id is None or provider is None:
                 # A connection that cannot be reached now joins when it next changes.
@@ -162,6 +160,19 @@ class TickSubscription:
             await unsubscribe()
 
 
+async def _listen(gateway: Gateway, user: User, listener: Listener) -> Unsubscribe:
+    """Listen to the user's events, and have their connections watched for outside changes
+    meanwhile; the returned callable undoes both."""
+    unsubscribe = await gateway.broker.subscribe(user_channel(user.id), listener)
+    unwatch = await gateway.poller.watch(user)
+
+    async def stop() -> None:
+        unwatch()
+        await unsubscribe()
+
+    return stop
+
+
 def _key(timer: Timer) -> tuple[str, str]:
     return (timer.provider, timer.id)
 
@@ -178,7 +189,7 @@ class EventSubscription:
     @classmethod
     async def open(cls, gateway: Gateway, user: User, feed: EventFeed) -> EventSubscription:
         subscription = cls(feed)
-        subscription._unsubscribe = await gateway.broker.subscribe(user_channel(user.id), feed.put)
+        subscription._unsubscribe = await _listen(gateway, user, feed.put)
         return subscription
 
     async def close(self) -> None:
