@@ -42,6 +42,27 @@ def _parser() -> argparse.ArgumentParser:
         help="a browser origin allowed to call the API, e.g. https://app.example.com "
         f"(repeat for more; none by default) {_env('allowed_origins')} (comma-separated)",
     )
+    serve.add_argument(
+        "--max-connections-per-user",
+        type=int,
+        help="open websockets and event streams one user may hold (default 32) "
+        f"{_env('max_connections_per_user')}",
+    )
+    serve.add_argument(
+        "--rate-limit-per-token",
+        help="requests per token, e.g. '200/second;3000/minute' (the default), or 'off' "
+        f"{_env('rate_limit_per_token')}",
+    )
+    serve.add_argument(
+        "--rate-limit-per-address",
+        help="requests without a valid token per client address (default "
+        f"'20/second;300/minute'), or 'off' {_env('rate_limit_per_address')}",
+    )
+    serve.add_argument(
+        "--rate-limit-storage",
+        help="where rate limit counters live: memory:// (default) or redis://HOST:PORT "
+        f"{_env('rate_limit_storage')}",
+    )
     serve.add_argument("--log-level", help=f"debug, info, warning, error {_env('log_level')}")
     serve.add_argument(
         "--no-access-log",
@@ -67,8 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     _database_flag(create)
     revoke = token_commands.add_parser(
         "revoke",
-        help="revoke tokens (given as arguments, or one per line on stdin with '-'); a running "
-        "gateway refuses them within TIMERGATE_TOKEN_CACHE_SECONDS (30 s by default)",
+        help="revoke tokens (given as arguments, or one per line on stdin with '-'); running "
+        "gateways on the same database refuse them within TIMERGATE_REVOCATION_POLL_SECONDS "
+        "(1 s by default) and close their websockets and event streams",
     )
     revoke.add_argument("tokens", nargs="+", metavar="TOKEN")
     _database_flag(revoke)
