@@ -1,5 +1,5 @@
 """The running gateway's services, wired in one place: store, broker, providers, timer service,
-authentication, revocation and the tick clock."""
+authentication, revocation, rate limits and the tick clock."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from timergate.live.scheduler import TickScheduler
 from timergate.providers import LocalProvider
 from timergate.providers.registry import VENDORS
 from timergate.providers.upstream import UpstreamAllowList, UpstreamPools
+from timergate.ratelimit import RateLimiter
 from timergate.revocations import Revocations
 from timergate.service import ConnectionService, Reads, TimerService
 from timergate.store import TimerStore, open_store
@@ -49,6 +50,11 @@ class Gateway:
         self.authenticator = Authenticator(self.store, ttl=settings.token_cache_seconds)
         self.revocations = Revocations(self.store, poll_seconds=settings.revocation_poll_seconds)
         self.revocations.subscribe(self.authenticator.forget_tokens)
+        self.limiter = RateLimiter(
+            settings.rate_limit_storage,
+            per_token=settings.rate_limit_per_token,
+            per_address=settings.rate_limit_per_address,
+        )
         self.pools = UpstreamPools(
             timeout=settings.upstream_timeout_seconds, transport=upstream_transport
         )
@@ -78,6 +84,7 @@ class Gateway:
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.revocations.stop()
+        await self.limiter.aclose()
         await self.connections.close()
         await self.pools.close()
         await self.broker.disconnect()

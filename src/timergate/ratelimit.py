@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 from limits.aio.strategies import SlidingWindowCounterRateLimiter as AsyncLimiter
-from limits.errors import ConfigurationError, StorageError
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter as SyncLimiter
 
@@ -50,22 +51,39 @@ class RateLimiter:
         scheme = urlsplit(storage_url).scheme
         self._sync: SyncLimiter | None = None
         self._async: AsyncLimiter | None = None
-        try:
-            if scheme == "memory":
-                # In-process counters never wait on I/O; the synchronous storage also expires
-                # keys off the event loop, where the asynchronous one walks every key per hit.
-                self._sync = SyncLimiter(storage_from_string("memory://"))
-            else:
-                options: dict[str, str | bool] = {"wrap_exceptions": True}
-                if scheme in ("redis", "rediss"):
-                    options["implementation"] = "redispy"  # the driver of timergate[redis]
-                self._async = AsyncLimiter(storage_from_string(f"async+{storage_url}", **options))
-        except ConfigurationError as exc:
+        self._pool: Any = None
+        if scheme == "memory":
+            # In-process counters never wait on I/O; the synchronous storage also expires keys
+            # off the event loop, where the asynchronous one walks every key on each hit.
+            self._sync = SyncLimiter(storage_from_string("memory://"))
+        elif scheme in ("redis", "rediss"):
+            try:
+                from redis.asyncio import ConnectionPool
+            except ImportError:
+                raise ValueError(
+                    f"rate limit storage {scheme}:// needs the redis extra: "
+                    "pip install 'timergate[redis]'"
+                ) from None
+            # Our own pool (redis-py, the driver of timergate[redis]), so shutdown can close it.
+            self._pool = ConnectionPool.from_url(storage_url)
+            storage = storage_from_string(
+                f"async+{storage_url}",
+                implementation="redispy",
+                connection_pool=self._pool,
+                wrap_exceptions=True,
+            )
+            self._async = AsyncLimiter(storage)
+        else:
             raise ValueError(
-                f"rate limit storage {scheme!r} is not available: {exc} "
-                "(use memory:// or redis://HOST:PORT with the redis extra)"
-            ) from None
+                f"unsupported rate limit storage URL scheme {scheme!r}: "
+                "use memory:// or redis://HOST:PORT"
+            )
         self._storage_failing = False
+
+    async def aclose(self) -> None:
+        """Close the storage's connections (none for ``memory://``)."""
+        if self._pool is not None:
+            await self._pool.aclose()
 
     async def hit_token(self, token_hash: bytes) -> None:
         """Count one request made with this token (its SHA-256 hash)."""

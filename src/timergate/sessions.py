@@ -25,7 +25,6 @@ from timergate.domain import User
 from timergate.errors import RateLimited, TimergateError, TooManyConnections, Unauthenticated
 from timergate.gateway import Gateway
 from timergate.graphql.context import RequestContext
-from timergate.ratelimit import RateLimiter
 
 __all__ = [
     "REVOKED_CLOSE",
@@ -125,11 +124,7 @@ class Sessions:
     def __init__(self, gateway: Gateway) -> None:
         settings = gateway.settings
         self.gateway = gateway
-        self.limiter = RateLimiter(
-            settings.rate_limit_storage,
-            per_token=settings.rate_limit_per_token,
-            per_address=settings.rate_limit_per_address,
-        )
+        self.limiter = gateway.limiter
         self.max_connections_per_user = settings.max_connections_per_user
         self._by_user: dict[int, set[LiveConnection]] = {}
         self._by_token: dict[bytes, set[LiveConnection]] = {}

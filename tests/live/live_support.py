@@ -2,12 +2,13 @@
 
 ``Person`` makes changes over HTTP as one user; ``Socket`` is a hand-driven websocket that
 routes each message to its operation id, so several subscriptions on one connection can be
-read side by side. Every read has a deadline: a missing message fails fast instead of hanging.
+read side by side; ``EventStream`` reads a server-sent events response. Every read has a deadline: a missing message fails fast instead of hanging.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -260,6 +261,60 @@ class Socket:
         except TimeoutError:
             raise AssertionError(f"the server did not close within {within} s") from None
         return self.ws.close_code, self.ws.close_reason
+
+
+class EventStream:
+    """One graphql-sse ("distinct connections") response, read event by event."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self._lines = response.aiter_lines()
+
+    async def event(self) -> tuple[str, Any]:
+        """The next event's name and decoded data; fails after the receive timeout."""
+        name, data = None, []
+        async with asyncio.timeout(RECEIVE_TIMEOUT):
+            async for line in self._lines:
+                if line.startswith(":"):
+                    continue  # a heartbeat comment
+                if line.startswith("event:"):
+                    name = line.partition(":")[2].strip()
+                elif line.startswith("data:"):
+                    data.append(line.partition(":")[2].strip())
+                elif line == "" and name is not None:
+                    text = "\n".join(data)  # "complete" carries an empty data field
+                    return name, json.loads(text) if text else None
+        raise AssertionError("the event stream ended")
+
+    async def ended(self) -> None:
+        """Assert the server ends the response, with no further event."""
+        async with asyncio.timeout(RECEIVE_TIMEOUT):
+            async for line in self._lines:
+                assert line.startswith(":") or not line, f"expected the end, got {line!r}"
+
+    async def next(self) -> dict[str, Any]:
+        name, payload = await self.event()
+        assert name == "next", (name, payload)
+        assert "errors" not in payload, payload
+        data: dict[str, Any] = payload["data"]
+        return data
+
+
+@asynccontextmanager
+async def subscribed(
+    person: Person, query: str, *, read_timeout: float = RECEIVE_TIMEOUT, **variables: Any
+) -> AsyncIterator[EventStream]:
+    """An SSE subscription; ``read_timeout`` bounds each wait for bytes."""
+    async with person.http.stream(
+        "POST",
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": person.authorization, "Accept": "text/event-stream"},
+        timeout=httpx.Timeout(5, read=read_timeout),
+    ) as response:
+        assert response.status_code == 200, await response.aread()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield EventStream(response)
 
 
 def instant(text: str) -> datetime:
