@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from tests.conftest import GraphQLClient, make_token
 
-from conftest import GraphQLClient, make_token
 from timergate.app import create_app
 from timergate.config import Settings
 

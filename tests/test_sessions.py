@@ -9,8 +9,8 @@ import httpx
 import orjson
 import pytest
 from starlette.applications import Starlette
+from tests.conftest import GraphQLClient, make_token
 
-from conftest import GraphQLClient, make_token
 from timergate.auth import hash_token
 from timergate.config import Settings
 from timergate.errors import TooManyConnections, Unauthenticated

@@ -14,9 +14,16 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from live_support import EVENTS, GRAPHQL_TRANSPORT_WS, GRAPHQL_WS, Person, Socket, subscribed
-
-from conftest import LiveServer, running_server
+from live_support import (
+    EVENTS,
+    GRAPHQL_TRANSPORT_WS,
+    GRAPHQL_WS,
+    LiveServer,
+    Person,
+    Socket,
+    running_server,
+    subscribed,
+)
 
 VIEWER = "{ viewer { name } }"
 REVOKED = (4403, "Forbidden: the token was revoked")

@@ -8,9 +8,16 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from live_support import EVENTS, GRAPHQL_TRANSPORT_WS, GRAPHQL_WS, Person, Socket, subscribed
-
-from conftest import LiveServer, running_server
+from live_support import (
+    EVENTS,
+    GRAPHQL_TRANSPORT_WS,
+    GRAPHQL_WS,
+    LiveServer,
+    Person,
+    Socket,
+    running_server,
+    subscribed,
+)
 
 CAP = 2
 TOO_MANY = (1013, f"Too many open connections for this user (limit {CAP})")
