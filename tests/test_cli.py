@@ -126,6 +126,16 @@ def test_serve_help_names_the_environment_variables(
         assert variable in text
 
 
+def test_serve_refuses_a_malformed_rate_limit_with_a_message(tmp_path: Path) -> None:
+    """`serve --rate-limit-per-token lots` stops before listening and says how to write one."""
+    database = f"sqlite:///{tmp_path / 'serve.db'}"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--database", database, "--rate-limit-per-token", "lots"])
+    message = str(exit_info.value.code)
+    assert message.startswith("timergate: rate_limit_per_token: 'lots' is not a rate limit")
+    assert "'100/second;3000/minute'" in message
+
+
 def test_limits_come_from_the_environment_and_flags_win() -> None:
     """Connection caps, rate limits and the revocation poll read TIMERGATE_* variables."""
     environ = {

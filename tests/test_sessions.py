@@ -113,7 +113,8 @@ async def test_the_cap_counts_open_connections_per_user(
     first.release()
     first.release()  # twice changes nothing
     sessions.open(session)
-    assert sessions.open_count(session.user.id if session.user else 0) == 2
+    assert session.user is not None
+    assert sessions.open_count(session.user.id) == 2
 
 
 async def test_an_event_stream_past_the_cap_is_refused_with_429(

@@ -175,7 +175,10 @@ def _serve(settings: Settings, demo: bool) -> None:
             + '"}',
             flush=True,
         )
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a setting that cannot work, named in the message
+        raise SystemExit(f"timergate: {exc}") from None
     # All that exists now lives as long as the process: keep it out of the cyclic collector's
     # full passes, which otherwise walk it again and again under heavy tick fan-out.
     gc.collect()
