@@ -22,6 +22,7 @@ from timergate.graphql.http import GraphQLEndpoint
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
+from timergate.sessions import Sessions
 
 __all__ = ["cors_middleware", "create_app", "gateway_lifespan", "healthz"]
 
@@ -88,9 +89,10 @@ def create_app(
     gateway = Gateway(settings, clock=clock, upstream_transport=upstream_transport)
     schema = build_schema()
     documents = DocumentCache(schema)
-    view = TimergateView(gateway, schema)
-    websocket = WebSocketEndpoint(gateway, schema, documents)
-    endpoint = GraphQLEndpoint(gateway, schema, documents, fallback=view)
+    sessions = Sessions(gateway)
+    view = TimergateView(gateway, schema, sessions)
+    websocket = WebSocketEndpoint(gateway, schema, documents, sessions=sessions)
+    endpoint = GraphQLEndpoint(sessions, schema, documents, fallback=view)
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
@@ -100,5 +102,6 @@ def create_app(
         lifespan=gateway_lifespan(gateway),
     )
     app.state.gateway = gateway
+    app.state.sessions = sessions
     app.state.schema = schema
     return app

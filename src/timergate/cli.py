@@ -71,6 +71,27 @@ def _parser() -> argparse.ArgumentParser:
         help="how often a connection is looked at for changes made in the vendor's own app, "
         f"while someone listens (15) {_env('poll_interval_seconds')}",
     )
+    serve.add_argument(
+        "--max-connections-per-user",
+        type=int,
+        help="open websockets and event streams one user may hold (default 32) "
+        f"{_env('max_connections_per_user')}",
+    )
+    serve.add_argument(
+        "--rate-limit-per-token",
+        help="requests per token, e.g. '200/second;3000/minute' (the default), or 'off' "
+        f"{_env('rate_limit_per_token')}",
+    )
+    serve.add_argument(
+        "--rate-limit-per-address",
+        help="requests without a valid token per client address (default "
+        f"'20/second;300/minute'), or 'off' {_env('rate_limit_per_address')}",
+    )
+    serve.add_argument(
+        "--rate-limit-storage",
+        help="where rate limit counters live: memory:// (default) or redis://HOST:PORT "
+        f"{_env('rate_limit_storage')}",
+    )
     serve.add_argument("--log-level", help=f"debug, info, warning, error {_env('log_level')}")
     serve.add_argument(
         "--no-access-log",
@@ -96,8 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     _database_flag(create)
     revoke = token_commands.add_parser(
         "revoke",
-        help="revoke tokens (given as arguments, or one per line on stdin with '-'); a running "
-        "gateway refuses them within TIMERGATE_TOKEN_CACHE_SECONDS (30 s by default)",
+        help="revoke tokens (given as arguments, or one per line on stdin with '-'); running "
+        "gateways on the same database refuse them within TIMERGATE_REVOCATION_POLL_SECONDS "
+        "(1 s by default) and close their websockets and event streams",
     )
     revoke.add_argument("tokens", nargs="+", metavar="TOKEN")
     _database_flag(revoke)
@@ -206,7 +228,10 @@ def _serve(settings: Settings, demo: bool) -> None:
             + '"}',
             flush=True,
         )
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a setting that cannot work, named in the message
+        raise SystemExit(f"timergate: {exc}") from None
     # All that exists now lives as long as the process: keep it out of the cyclic collector's
     # full passes, which otherwise walk it again and again under heavy tick fan-out.
     gc.collect()

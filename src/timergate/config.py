@@ -38,6 +38,16 @@ class Settings:
     #: Seconds between looks at a vendor for changes made outside timergate, while a
     #: subscriber listens (never faster than the vendor's rate limit allows).
     poll_interval_seconds: float = 15.0
+    #: Open websockets and event streams (SSE, multipart) one user may hold in one gateway.
+    max_connections_per_user: int = 32
+    #: Requests, websocket inits and websocket operations per token (``off`` for none).
+    rate_limit_per_token: str = "200/second;3000/minute"
+    #: Requests without a valid token, per client address (``off`` for none).
+    rate_limit_per_address: str = "20/second;300/minute"
+    #: Where rate limit counters live: ``memory://`` (this process) or ``redis://HOST:PORT``.
+    rate_limit_storage: str = "memory://"
+    #: Seconds between reads of the store's revocation log.
+    revocation_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -60,8 +70,15 @@ ENVIRONMENT: dict[str, str] = {f.name: f"TIMERGATE_{f.name.upper()}" for f in fi
 def _parse(name: str, raw: str) -> Any:
     if name == "port":
         return int(raw)
-    if name in ("token_cache_seconds", "upstream_timeout_seconds", "poll_interval_seconds"):
+    if name in (
+        "token_cache_seconds",
+        "upstream_timeout_seconds",
+        "poll_interval_seconds",
+        "revocation_poll_seconds",
+    ):
         return float(raw)
+    if name == "max_connections_per_user":
+        return int(raw)
     if name in ("access_log", "ws_compression", "upstream_pacing"):
         if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
             raise ValueError(f"{ENVIRONMENT[name]} must be true or false, not {raw!r}")

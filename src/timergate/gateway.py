@@ -1,15 +1,16 @@
 """The running gateway's services, wired in one place: store, broker, providers, timer service,
-authentication and the tick clock."""
+authentication, revocation, rate limits and the tick clock."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-from timergate.auth import Authenticator
+from timergate.auth import Authenticator, hash_token
 from timergate.broker import Broker, open_broker
 from timergate.config import Settings
 from timergate.domain import Clock, SystemClock, User
@@ -18,6 +19,8 @@ from timergate.live.scheduler import TickScheduler
 from timergate.providers import LocalProvider
 from timergate.providers.registry import VENDORS
 from timergate.providers.upstream import UpstreamAllowList, UpstreamPools
+from timergate.ratelimit import RateLimiter
+from timergate.revocations import Revocations
 from timergate.service import ConnectionService, Reads, TimerService
 from timergate.store import TimerStore, open_store
 from timergate.vault import CredentialVault, VaultError
@@ -46,6 +49,13 @@ class Gateway:
         self.store: TimerStore = open_store(settings.database_url)
         self.broker: Broker = open_broker(settings.broker_url)
         self.authenticator = Authenticator(self.store, ttl=settings.token_cache_seconds)
+        self.revocations = Revocations(self.store, poll_seconds=settings.revocation_poll_seconds)
+        self.revocations.subscribe(self.authenticator.forget_tokens)
+        self.limiter = RateLimiter(
+            settings.rate_limit_storage,
+            per_token=settings.rate_limit_per_token,
+            per_address=settings.rate_limit_per_address,
+        )
         self.pools = UpstreamPools(
             timeout=settings.upstream_timeout_seconds,
             transport=upstream_transport,
@@ -74,12 +84,15 @@ class Gateway:
     async def start(self) -> None:
         await self.store.connect()
         await self.broker.connect()
+        await self.revocations.start()
         self.scheduler.start()
         self.poller.start()
 
     async def stop(self) -> None:
         await self.poller.stop()
         await self.scheduler.stop()
+        await self.revocations.stop()
+        await self.limiter.aclose()
         await self.connections.close()
         await self.pools.close()
         await self.broker.disconnect()
@@ -89,6 +102,10 @@ class Gateway:
         updated = await self.store.set_time_zone(user.id, time_zone)
         self.authenticator.forget(user.id)
         return updated
+
+    async def revoke_tokens(self, tokens: Sequence[str]) -> int:
+        """Revoke tokens; this gateway refuses them and cuts their connections at once."""
+        return await self.revocations.revoke([hash_token(t) for t in tokens])
 
 
 def default_key_file(settings: Settings) -> str | None:
