@@ -246,9 +246,9 @@ class ConnectionService:
         *,
         persist: bool,
     ) -> Provider:
-        def mark(status: ConnectionStatus) -> None:
+        async def mark(status: ConnectionStatus) -> None:
             if persist and connection.status is not status:
-                self._spawn(self._set_status(connection, status))
+                await self._set_status(connection, status)
 
         async def save_credentials(new: Mapping[str, Any]) -> None:
             if not persist:
