@@ -16,7 +16,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from timergate.config import Settings
 from timergate.domain import Clock
 from timergate.gateway import Gateway
-from timergate.graphql.documents import DocumentCache
 from timergate.graphql.http import GraphQLEndpoint
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
@@ -78,7 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or Settings.from_env()
     gateway = Gateway(settings, clock=clock)
     schema = build_schema()
-    documents = DocumentCache(schema)
+    documents = schema.documents
     view = TimergateView(gateway, schema)
     websocket = WebSocketEndpoint(gateway, schema, documents)
     endpoint = GraphQLEndpoint(gateway, schema, documents, fallback=view)
