@@ -20,6 +20,7 @@ from timergate.graphql.http import GraphQLEndpoint
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
+from timergate.transport.body_limit import BodyLimit
 
 __all__ = ["cors_middleware", "create_app", "gateway_lifespan", "healthz"]
 
@@ -86,7 +87,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        middleware=[Middleware(_GraphQLWebSockets, endpoint=websocket), cors_middleware(settings)],
+        middleware=[
+            Middleware(_GraphQLWebSockets, endpoint=websocket),
+            cors_middleware(settings),
+            # Inside CORS, so a browser can read the 413.
+            Middleware(BodyLimit, max_bytes=1 << 20),
+        ],
         lifespan=gateway_lifespan(gateway),
     )
     app.state.gateway = gateway
