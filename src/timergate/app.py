@@ -21,6 +21,7 @@ from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
 from timergate.transport.body_limit import BodyLimit
+from timergate.transport.origins import allowed_browser_origins
 
 __all__ = ["cors_middleware", "create_app", "gateway_lifespan", "healthz"]
 
@@ -49,10 +50,12 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def cors_middleware(settings: Settings) -> Middleware:
-    """CORS for browsers on the allowed origins only (none by default)."""
+    """CORS for the allowed browser origins only (the same list as the websocket check's)."""
     return Middleware(
         CORSMiddleware,
-        allow_origins=list(settings.allowed_origins),
+        allow_origins=list(
+            allowed_browser_origins(settings.allowed_origins, settings.host, settings.port)
+        ),
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type", "Accept"],
         max_age=600,

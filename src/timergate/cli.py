@@ -141,6 +141,11 @@ def _serve(settings: Settings, demo: bool) -> None:
 
     from timergate.app import create_app
 
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a setting that cannot work, e.g. an allowed origin with a path
+        raise SystemExit(f"timergate: {exc}") from None
+
     url = f"http://{settings.host}:{settings.port}/graphql"
     print(f"timergate: store {obscure_url(settings.database_url)}", flush=True)
     if demo:
@@ -153,7 +158,6 @@ def _serve(settings: Settings, demo: bool) -> None:
             + '"}',
             flush=True,
         )
-    app = create_app(settings)
     # All that exists now lives as long as the process: keep it out of the cyclic collector's
     # full passes, which otherwise walk it again and again under heavy tick fan-out.
     gc.collect()
