@@ -17,6 +17,7 @@ from timergate.config import Settings
 from timergate.domain import Clock
 from timergate.gateway import Gateway
 from timergate.graphql.http import GraphQLEndpoint
+from timergate.graphql.limits import DocumentLimits
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
@@ -80,7 +81,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """Build the app; the store and broker open when the ASGI lifespan starts."""
     settings = settings or Settings.from_env()
     gateway = Gateway(settings, clock=clock)
-    schema = build_schema()
+    schema = build_schema(
+        DocumentLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_query_aliases,
+            max_selections=settings.max_query_selections,
+            max_tokens=settings.max_query_tokens,
+        )
+    )
     documents = schema.documents
     view = TimergateView(gateway, schema)
     websocket = WebSocketEndpoint(gateway, schema, documents)
@@ -94,7 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Middleware(_GraphQLWebSockets, endpoint=websocket),
             cors_middleware(settings),
             # Inside CORS, so a browser can read the 413.
-            Middleware(BodyLimit, max_bytes=1 << 20),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
         lifespan=gateway_lifespan(gateway),
     )
