@@ -4,7 +4,8 @@ The JSON fast path, Strawberry's view (GET, server-sent events, multipart) and a
 later all read their body through this middleware's ``receive``, so none of them can be made
 to buffer more than ``max_bytes``. A declared ``Content-Length`` over the bound is refused
 before a byte of the body is read; a chunked body is refused as soon as it passes the bound.
-Either way the answer is 413 and the connection closes, so the rest is never read.
+Either way the answer is 413; ``timergate serve``'s protocol then closes the connection
+(after the answer, and without reading the rest of the body).
 """
 
 from __future__ import annotations
@@ -82,8 +83,6 @@ class BodyLimit:
                 "headers": [
                     (b"content-type", b"application/json; charset=utf-8"),
                     (b"content-length", str(len(body)).encode()),
-                    # The rest of the body is not worth reading: close instead.
-                    (b"connection", b"close"),
                 ],
             }
         )

@@ -18,7 +18,8 @@ uvicorn reads a request head of any size and waits for a request as long as its 
   connection opened (for its first request) or after the request's first byte; else 408. A
   connection that sent nothing at all is closed without an answer, as the keep-alive timer does;
 - **body deadline**: the body must be complete ``body_timeout`` seconds after the head; else
-  408 (or, once a response has started, the connection simply closes).
+  408 (or, once a response has started, the connection simply closes). A request answered
+  before its body is in (a 413, say) has its connection closed after the answer.
 
 A refused connection answers, half-closes, and then reads and drops whatever the client still
 sends for a moment before closing: closing with unread data would reset the connection and
@@ -69,6 +70,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
         self._in_head = False
+        self._in_body = False
         self._head_bytes = 0  # request line and complete headers, as the parser reports them
         self._unfinished_head_bytes = 0  # every byte read while a head stays unfinished
         self._refused = False
@@ -129,6 +131,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm()
         super().on_headers_complete()
         if not self.parser.should_upgrade():
+            self._in_body = True
             self._arm(self.limits.body_timeout, self._body_timed_out)
 
     def on_body(self, body: bytes) -> None:
@@ -138,8 +141,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         if self._refused:
             return
+        self._in_body = False
         self._disarm()
         super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._in_body and not self._refused:
+            # Answered before its body was in (413, or a route that ignores bodies): the
+            # connection cannot serve another request until the body is read. Close it.
+            self._refuse(None)
 
     # Limits.
 
