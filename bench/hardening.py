@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import socket
 import statistics
@@ -351,13 +352,18 @@ def main() -> None:
         f"{header['rss_after_mb']:.1f} MB after."
     )
     print(f"Server log errors: {len(errors)}")
+    print(f"Load average (1, 5, 15 min) at the end: {os.getloadavg()}")
 
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"hardening-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(
         json.dumps(
             {
-                "machine": {"python": platform.python_version(), "platform": platform.platform()},
+                "machine": {
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "load_average": os.getloadavg(),
+                },
                 "args": vars(args),
                 "documents": doc_rows,
                 "others_served": served,

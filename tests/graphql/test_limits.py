@@ -15,11 +15,13 @@ import pytest
 from graphql import get_introspection_query, parse
 from tests.conftest import GraphQLClient
 
+from timergate.graphql.documents import CACHED_TOKENS
 from timergate.graphql.limits import (
     INTROSPECTION_DEPTH,
     DocumentLimits,
     check_document,
 )
+from timergate.graphql.schema import build_schema
 
 LIMITS = DocumentLimits()
 
@@ -313,3 +315,19 @@ async def test_subscriptions_over_streams_meet_the_limits(
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "expands to more than 1000 selections" in error["message"]
     assert not caplog.records
+
+
+def test_the_document_cache_keeps_a_bounded_number_of_tokens() -> None:
+    """Distinct valid documents past the token budget push the oldest out, and a refused
+    document keeps only its errors: what the collector must walk stays small."""
+    documents = build_schema().documents
+    fields = " ".join(f"a{i}: viewer {{ name }}" for i in range(25))
+    for i in range(400):
+        assert documents.get(f"{{ {fields} }} # {i}").document is not None
+    assert 0 < documents.tokens <= CACHED_TOKENS
+    assert 0 < len(documents) < 400
+    refused = documents.get(deep_query(LIMITS.max_depth + 1))
+    assert refused.document is None
+    (error,) = refused.errors
+    assert error.nodes is None
+    assert [(place.line, place.column) for place in error.locations or ()] == [(1, 1)]

@@ -5,6 +5,11 @@ once takes both off the hot path. The JSON fast path and the websocket endpoint 
 directly; Strawberry's own view (GET, server-sent events, multipart) reaches it through the
 :class:`PreparedDocuments` extension. So one set of checks, bounded by
 :mod:`timergate.graphql.limits`, guards every way in.
+
+What the cache keeps is bounded by tokens, not only by entries: a parsed document is some
+four objects per token, each one walked by every full pass of Python's cyclic collector, so
+512 documents of 5,000 tokens made each such pass take seconds. Valid documents share a
+budget of :data:`CACHED_TOKENS`; a refused one keeps only its errors (message and position).
 """
 
 from __future__ import annotations
@@ -29,16 +34,20 @@ from timergate.graphql.limits import DocumentLimits, validate_document
 __all__ = ["DocumentCache", "Prepared", "PreparedDocuments"]
 
 
+#: Tokens of the valid documents the cache keeps (a frontend's few dozen operations fit).
+CACHED_TOKENS = 25_000
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A query text: its ``document`` if it parsed and validated, else the errors that stop it.
-
-    ``parsed`` is the document whenever it parsed, valid or not.
-    """
+    """A query text: its ``document`` if it parsed and validated, else the errors that stop it."""
 
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...]
-    parsed: DocumentNode | None = None
+    #: The document's lexical tokens (what it costs the cache); 0 for a refused one.
+    tokens: int = 0
+    #: The errors are the parser's (the text is not GraphQL), not validation's.
+    syntax_error: bool = False
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation ``name`` picks (the only one when ``name`` is None), if any."""
@@ -57,36 +66,70 @@ class Prepared:
 
 
 class DocumentCache:
-    """An LRU of :class:`Prepared` documents for one schema."""
+    """An LRU of :class:`Prepared` documents for one schema, bounded by entries and tokens."""
 
     def __init__(
-        self, schema: GraphQLSchema, limits: DocumentLimits | None = None, size: int = 512
+        self,
+        schema: GraphQLSchema,
+        limits: DocumentLimits | None = None,
+        size: int = 512,
+        tokens: int = CACHED_TOKENS,
     ) -> None:
         self._schema = schema
         self.limits = limits or DocumentLimits()
         self._size = size
+        self._token_budget = tokens
+        self._tokens = 0
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._prepared)
+
+    @property
+    def tokens(self) -> int:
+        """Tokens of the documents kept."""
+        return self._tokens
 
     def get(self, query: str) -> Prepared:
         prepared = self._prepared.get(query)
-        if prepared is None:
-            prepared = self._prepare(query)
-            self._prepared[query] = prepared
-            if len(self._prepared) > self._size:
-                self._prepared.popitem(last=False)
-        else:
+        if prepared is not None:
             self._prepared.move_to_end(query)
+            return prepared
+        prepared = self._prepare(query)
+        self._prepared[query] = prepared
+        self._tokens += prepared.tokens
+        while len(self._prepared) > self._size or self._tokens > self._token_budget:
+            _, evicted = self._prepared.popitem(last=False)
+            self._tokens -= evicted.tokens
         return prepared
 
     def _prepare(self, query: str) -> Prepared:
         try:
             document = parse(query, max_tokens=self.limits.max_tokens)
         except GraphQLError as error:
-            return Prepared(None, (error,))
+            return Prepared(None, (_detached(error),), syntax_error=True)
         errors = validate_document(self._schema, document, self.limits)
         if errors:
-            return Prepared(None, tuple(errors), document)
-        return Prepared(document, (), document)
+            return Prepared(None, tuple(_detached(e) for e in errors))
+        return Prepared(document, (), _token_count(document))
+
+
+def _detached(error: GraphQLError) -> GraphQLError:
+    """``error`` with its positions, but not its nodes or traceback (which hold the document)."""
+    return GraphQLError(
+        error.message,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=error.extensions,
+    )
+
+
+def _token_count(document: DocumentNode) -> int:
+    count, token = 0, document.loc.start_token if document.loc else None
+    while token is not None:
+        count, token = count + 1, token.next
+    return count
 
 
 class _WithDocuments(Protocol):
@@ -109,8 +152,10 @@ class PreparedDocuments(SchemaExtension):
             documents = cast(_WithDocuments, context.schema).documents
             context.parse_options["max_tokens"] = documents.limits.max_tokens
             prepared = documents.get(query)
-            context.graphql_document = prepared.parsed
-            self._errors = list(prepared.errors) if prepared.parsed is not None else None
+            # A refused document is not kept; Strawberry parses it again (within the token
+            # limit, in linear time) and gets the refusal at validation.
+            context.graphql_document = prepared.document
+            self._errors = None if prepared.syntax_error else list(prepared.errors)
         yield
 
     def on_validate(self) -> Iterator[None]:
