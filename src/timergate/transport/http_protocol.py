@@ -146,8 +146,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        # With requests queued behind this one, the body being read is a queued request's.
+        answered_early = self._in_body and not self.pipeline
         super().on_response_complete()
-        if self._in_body and not self._refused:
+        if answered_early and not self._refused:
             # Answered before its body was in (413, or a route that ignores bodies): the
             # connection cannot serve another request until the body is read. Close it.
             self._refuse(None)
