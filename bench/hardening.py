@@ -1,7 +1,7 @@
 """Hardening benchmark: how fast a real server refuses hostile documents and drops slow clients.
 
-One ``python -m timergate serve`` (default limits unless flags say otherwise) on a fresh SQLite
-file, and this process as the client. It measures:
+One ``python -m timergate serve`` (default limits unless flags say otherwise, rate limits off)
+on a fresh SQLite file, and this process as the client. It measures:
 
 * **documents**, each sent ``--requests`` times over ``POST /graphql`` on one keep-alive
   connection, as round trips seen by the client and as server CPU (utime + stime from /proc)
@@ -302,6 +302,8 @@ def main() -> None:
     port = free_port()
     command = [sys.executable, "-m", "timergate", "serve", "--port", str(port)]
     command += ["--database", database, "--no-access-log", "--log-level", "warning"]
+    # Measure the limits, not the rate limiter (which would refuse most of this traffic).
+    command += ["--rate-limit-per-token", "off", "--rate-limit-per-address", "off"]
     if args.header_timeout is not None:
         command += ["--header-timeout", str(args.header_timeout)]
     if args.body_timeout is not None:

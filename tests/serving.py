@@ -120,6 +120,9 @@ def _stopping(process: subprocess.Popen[str]) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        # An unclosed pipe is a ResourceWarning, which the suite turns into an error.
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _description(

@@ -118,8 +118,44 @@ def test_serve_help_names_the_environment_variables(
         "TIMERGATE_ALLOWED_ORIGINS",
         "TIMERGATE_LOG_LEVEL",
         "TIMERGATE_ACCESS_LOG",
+        "TIMERGATE_MAX_CONNECTIONS_PER_USER",
+        "TIMERGATE_RATE_LIMIT_PER_TOKEN",
+        "TIMERGATE_RATE_LIMIT_PER_ADDRESS",
+        "TIMERGATE_RATE_LIMIT_STORAGE",
     ):
         assert variable in text
+
+
+def test_serve_refuses_a_malformed_rate_limit_with_a_message(tmp_path: Path) -> None:
+    """`serve --rate-limit-per-token lots` stops before listening and says how to write one."""
+    database = f"sqlite:///{tmp_path / 'serve.db'}"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--database", database, "--rate-limit-per-token", "lots"])
+    message = str(exit_info.value.code)
+    assert message.startswith("timergate: rate_limit_per_token: 'lots' is not a rate limit")
+    assert "'100/second;3000/minute'" in message
+
+
+def test_limits_come_from_the_environment_and_flags_win() -> None:
+    """Connection caps, rate limits and the revocation poll read TIMERGATE_* variables."""
+    environ = {
+        "TIMERGATE_MAX_CONNECTIONS_PER_USER": "8",
+        "TIMERGATE_RATE_LIMIT_PER_TOKEN": "10/second",
+        "TIMERGATE_RATE_LIMIT_PER_ADDRESS": "off",
+        "TIMERGATE_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
+        "TIMERGATE_REVOCATION_POLL_SECONDS": "0.5",
+    }
+    settings = Settings.from_env(environ, rate_limit_per_token="5/second")
+    assert settings.max_connections_per_user == 8
+    assert settings.rate_limit_per_token == "5/second"
+    assert settings.rate_limit_per_address == "off"
+    assert settings.rate_limit_storage == "redis://127.0.0.1:6379/0"
+    assert settings.revocation_poll_seconds == 0.5
+    defaults = Settings.from_env({})
+    assert (defaults.max_connections_per_user, defaults.rate_limit_per_token) == (
+        32,
+        "200/second;3000/minute",
+    )
 
 
 async def token_revoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

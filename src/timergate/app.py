@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -21,6 +22,7 @@ from timergate.graphql.limits import DocumentLimits
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
+from timergate.sessions import Sessions
 from timergate.transport.body_limit import BodyLimit
 from timergate.transport.origins import allowed_browser_origins
 
@@ -77,10 +79,18 @@ def gateway_lifespan(gateway: Gateway) -> Callable[[Starlette], AbstractAsyncCon
     return lifespan
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the app; the store and broker open when the ASGI lifespan starts."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """Build the app; the store and broker open when the ASGI lifespan starts.
+
+    ``upstream_transport`` replaces the network under vendor connections (for tests).
+    """
     settings = settings or Settings.from_env()
-    gateway = Gateway(settings, clock=clock)
+    gateway = Gateway(settings, clock=clock, upstream_transport=upstream_transport)
     schema = build_schema(
         DocumentLimits(
             max_depth=settings.max_query_depth,
@@ -90,9 +100,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     )
     documents = schema.documents
-    view = TimergateView(gateway, schema)
-    websocket = WebSocketEndpoint(gateway, schema, documents)
-    endpoint = GraphQLEndpoint(gateway, schema, documents, fallback=view)
+    sessions = Sessions(gateway)
+    view = TimergateView(gateway, schema, sessions)
+    websocket = WebSocketEndpoint(gateway, schema, documents, sessions=sessions)
+    endpoint = GraphQLEndpoint(sessions, schema, documents, fallback=view)
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
@@ -107,5 +118,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=gateway_lifespan(gateway),
     )
     app.state.gateway = gateway
+    app.state.sessions = sessions
     app.state.schema = schema
     return app

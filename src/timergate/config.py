@@ -24,6 +24,30 @@ class Settings:
     access_log: bool = True
     #: Per-message deflate on websockets: less bandwidth, about 46 KiB more memory a connection.
     ws_compression: bool = False
+    #: Fernet keys sealing upstream credentials, comma-separated (the first seals).
+    secret_key: str | None = field(default=None, repr=False)
+    #: Where a generated key is kept when no ``secret_key`` is set (default: beside the
+    #: SQLite file).
+    secret_key_file: str | None = None
+    #: URL prefixes of upstream APIs a connection may use besides the vendors' public ones.
+    allowed_upstreams: tuple[str, ...] = field(default_factory=tuple)
+    #: Seconds one upstream call may take before it counts as unavailable.
+    upstream_timeout_seconds: float = 10.0
+    #: Pace calls to each vendor host under its documented rate limit.
+    upstream_pacing: bool = True
+    #: Seconds between looks at a vendor for changes made outside timergate, while a
+    #: subscriber listens (never faster than the vendor's rate limit allows).
+    poll_interval_seconds: float = 15.0
+    #: Open websockets and event streams (SSE, multipart) one user may hold in one gateway.
+    max_connections_per_user: int = 32
+    #: Requests, websocket inits and websocket operations per token (``off`` for none).
+    rate_limit_per_token: str = "200/second;3000/minute"
+    #: Requests without a valid token, per client address (``off`` for none).
+    rate_limit_per_address: str = "20/second;300/minute"
+    #: Where rate limit counters live: ``memory://`` (this process) or ``redis://HOST:PORT``.
+    rate_limit_storage: str = "memory://"
+    #: Seconds between reads of the store's revocation log.
+    revocation_poll_seconds: float = 1.0
     # What one request may take (README, "Limits"); each must be positive.
     #: Bytes of a request's line and headers (431 past it).
     max_header_bytes: int = 32 * 1024
@@ -79,13 +103,20 @@ _LIMITS = (
 def _parse(name: str, raw: str) -> Any:
     if name == "port" or name.startswith("max_"):
         return _number(name, raw, int)
-    if name in ("token_cache_seconds", "header_timeout_seconds", "body_timeout_seconds"):
+    if name in (
+        "token_cache_seconds",
+        "upstream_timeout_seconds",
+        "poll_interval_seconds",
+        "revocation_poll_seconds",
+        "header_timeout_seconds",
+        "body_timeout_seconds",
+    ):
         return _number(name, raw, float)
-    if name in ("access_log", "ws_compression"):
+    if name in ("access_log", "ws_compression", "upstream_pacing"):
         if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
             raise ValueError(f"{ENVIRONMENT[name]} must be true or false, not {raw!r}")
         return raw.lower() in ("1", "true", "yes", "on")
-    if name == "allowed_origins":
+    if name in ("allowed_origins", "allowed_upstreams"):
         return tuple(o.strip() for o in raw.split(",") if o.strip())
     return raw
 

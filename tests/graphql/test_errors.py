@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +30,6 @@ from support import (
 )
 
 from timergate.domain import ManualClock
-from timergate.graphql.types import encode_cursor
 
 World = dict[str, str]
 Variables = Callable[[World], dict[str, Any]]
@@ -38,7 +38,8 @@ LONG = "x" * 2001
 TOO_MANY_TAGS = [f"tag{n}" for n in range(21)]
 MISSING_TIMER = global_id("Timer", "local", 999_999)
 #: Shaped like a cursor of ours, but naming no row a store could key on.
-FORGED_CURSOR = encode_cursor("abc")
+# Well-formed, but naming no row a store could hold.
+FORGED_CURSOR = base64.urlsafe_b64encode(b"p1:0:local:abc").rstrip(b"=").decode()
 MISSING_ENTRY = global_id("TimeEntry", "local", 999_999)
 
 
@@ -482,7 +483,7 @@ async def test_unexpected_failures_are_masked_and_logged(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk says: /var/secret/path is cursed")
 
-    monkeypatch.setattr(gateway.providers["local"], "start", broken)
+    monkeypatch.setattr(gateway.connections.local, "start", broken)
     with caplog.at_level(logging.ERROR):
         response = await alice.post(START, {"input": {"description": "x"}})
     assert response.status_code == 200

@@ -166,7 +166,7 @@ async def test_unexpected_failures_over_get_are_masked(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("connection string postgres://admin:pw@db leaked")
 
-    monkeypatch.setattr(gateway.providers["local"], "running_timers", broken)
+    monkeypatch.setattr(gateway.connections.local, "running_timers", broken)
     with caplog.at_level(logging.ERROR):
         response = await http.get(
             "/graphql", params={"query": "{ runningTimers { id } }"}, headers=auth(alice)

@@ -19,10 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from timergate.broker.memory import MemoryBroker
 from timergate.domain import (
+    After,
     EntryFilter,
-    ManualClock,
     Page,
     TimeEntry,
     Timer,
@@ -214,14 +213,18 @@ async def all_entries(
 
 async def _walk(fetch: Any) -> list[Any]:
     items: list[Any] = []
-    after: str | None = None
+    after: After | None = None
     while True:
         page: Page[Any] = await fetch(after)
         items.extend(page.items)
         if not page.has_next:
             return items
         assert page.items, "a page with more to come is never empty"
-        after = page.items[-1].id
+        after = _after(page.items[-1])
+
+
+def _after(item: Timer | TimeEntry) -> After:
+    return After(item.started_at, item.id)
 
 
 # Migrations and connections.
@@ -479,9 +482,13 @@ async def test_timers_paginate_newest_first(store: TimerStore, alice: User) -> N
 
     first = await store.list_timers(alice.id, TimerFilter(), first=2, after=None)
     assert [t.id for t in first.items] == newest_first[:2] and first.has_next
-    second = await store.list_timers(alice.id, TimerFilter(), first=2, after=first.items[-1].id)
+    second = await store.list_timers(
+        alice.id, TimerFilter(), first=2, after=_after(first.items[-1])
+    )
     assert [t.id for t in second.items] == newest_first[2:4] and second.has_next
-    third = await store.list_timers(alice.id, TimerFilter(), first=2, after=second.items[-1].id)
+    third = await store.list_timers(
+        alice.id, TimerFilter(), first=2, after=_after(second.items[-1])
+    )
     assert [t.id for t in third.items] == newest_first[4:] and not third.has_next
 
     exact = await store.list_timers(alice.id, TimerFilter(), first=5, after=None)
@@ -495,7 +502,7 @@ async def test_entries_paginate_newest_first(store: TimerStore, alice: User) -> 
     made = await insert_entries(store, *(make_entry(alice) for _ in range(3)))
     page = await store.list_entries(alice.id, EntryFilter(), first=2, after=None)
     assert [e.id for e in page.items] == [made[2].id, made[1].id] and page.has_next
-    rest = await store.list_entries(alice.id, EntryFilter(), first=2, after=page.items[-1].id)
+    rest = await store.list_entries(alice.id, EntryFilter(), first=2, after=_after(page.items[-1]))
     assert rest.items == [made[0]] and not rest.has_next
 
 
@@ -721,6 +728,28 @@ async def test_revoked_tokens_name_nobody_and_only_those_go(store: TimerStore) -
     assert await store.revoke_tokens([b"d1"]) == 0
 
 
+async def test_revocations_are_logged_in_order_for_other_instances(
+    store: TimerStore, store_url: str
+) -> None:
+    """Each revoked token enters the revocation log once; another instance reads it after a seq."""
+    await store.grant_tokens(
+        [TokenGrant("erin", b"e1", "tg_e1"), TokenGrant("erin", b"e2", "tg_e2")], T0
+    )
+    start = await store.last_revocation()
+    assert await store.revocations_after(start) == []
+    await store.revoke_tokens([b"e1", b"never-granted"])
+    await store.revoke_tokens([b"e1", b"e2"])
+    other = open_store(store_url)
+    await other.connect()
+    try:
+        logged = await other.revocations_after(start)
+        assert [r.token_hash for r in logged] == [b"e1", b"e2"]
+        assert logged[0].seq < logged[1].seq == await other.last_revocation()
+        assert await other.revocations_after(logged[0].seq) == logged[1:]
+    finally:
+        await other.disconnect()
+
+
 async def test_set_time_zone(store: TimerStore, alice: User, bob: User) -> None:
     """Setting a user's time zone is returned, read back by id and token, and touches no one else."""
     updated = await store.set_time_zone(alice.id, "Europe/Berlin")
@@ -734,14 +763,14 @@ async def test_set_time_zone(store: TimerStore, alice: User, bob: User) -> None:
 
 
 def _provider(store: TimerStore) -> LocalProvider:
-    return LocalProvider(store, MemoryBroker(), ManualClock(T0))
+    return LocalProvider(store)
 
 
 async def test_concurrent_starts_leave_one_running_timer(store: TimerStore, alice: User) -> None:
     """Twenty starts at once for one user end with twenty timers, exactly one of them RUNNING."""
     provider = _provider(store)
     results = await asyncio.gather(
-        *(provider.start(alice, TimerDetails(description=f"#{i}")) for i in range(20))
+        *(provider.start(alice, TimerDetails(description=f"#{i}"), T0) for i in range(20))
     )
     running = await store.running_timers(alice.id)
     assert len(running) == 1
@@ -761,7 +790,10 @@ async def test_two_store_instances_racing_starts_leave_one_running_timer(
         (alice,) = await one.grant_tokens([TokenGrant("alice", b"h", "tg_")], T0)
         providers = [_provider(one), _provider(two)]
         await asyncio.gather(
-            *(providers[i % 2].start(alice, TimerDetails(description=f"#{i}")) for i in range(20))
+            *(
+                providers[i % 2].start(alice, TimerDetails(description=f"#{i}"), T0)
+                for i in range(20)
+            )
         )
         for s in (one, two):
             assert len(await s.running_timers(alice.id)) == 1

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from timergate.domain.timer import TimerState
 
-__all__ = ["EntryFilter", "Page", "TimerFilter"]
+__all__ = ["After", "EntryFilter", "Page", "Position", "TimerFilter"]
 
 T = TypeVar("T")
 
@@ -41,3 +41,34 @@ class Page(Generic[T]):
 
     items: list[T]
     has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """Where a page of a newest-first list starts, as one provider sees it.
+
+    Lists sort by when the time began (``started_at``), newest first. ``id`` names the last
+    item seen when it belongs to the provider asked: the page then holds what sorts after it
+    (older, or as old and after it in the provider's own order). Without ``id`` the page holds
+    what began before ``at``, or also at ``at`` when ``inclusive`` (the last item seen belonged
+    to a provider that sorts before this one).
+    """
+
+    at: datetime
+    id: str | None = None
+    inclusive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """The last item of a page of a list merged across providers: where the next page starts."""
+
+    at: datetime
+    provider: str
+    id: str
+
+    def after_for(self, provider: str) -> After:
+        """Where the next page starts for ``provider`` (providers tie-break by their key)."""
+        if provider == self.provider:
+            return After(self.at, self.id)
+        return After(self.at, inclusive=provider > self.provider)

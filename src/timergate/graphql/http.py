@@ -23,14 +23,14 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from timergate.errors import Unauthenticated
-from timergate.gateway import Gateway
+from timergate.errors import RateLimited, TimergateError, Unauthenticated
 from timergate.graphql.context import RequestContext
 from timergate.graphql.documents import DocumentCache
 from timergate.graphql.errors import coded_error
 from timergate.graphql.schema import TimergateSchema
+from timergate.sessions import SCOPE_CONTEXT, Sessions, client_address, http_refusal
 
-__all__ = ["GraphQLEndpoint"]
+__all__ = ["GraphQLEndpoint", "refuse"]
 
 _log = logging.getLogger("timergate.http")
 
@@ -61,12 +61,12 @@ class GraphQLEndpoint:
 
     def __init__(
         self,
-        gateway: Gateway,
+        sessions: Sessions,
         schema: TimergateSchema,
         documents: DocumentCache,
         fallback: _ASGIApp,
     ) -> None:
-        self._gateway = gateway
+        self._sessions = sessions
         self._schema = schema._schema
         self._documents = documents
         self._fallback = fallback
@@ -106,28 +106,28 @@ class GraphQLEndpoint:
         if isinstance(payload, list):
             return await self._to_view(scope, _replay(body), send, headers)
         try:
-            status, result = await self._run(payload, headers, scope)
+            context = await self._context(headers, scope)
+        except (Unauthenticated, RateLimited) as exc:
+            return await refuse(send, exc, media)
+        try:
+            status, result = await self._run(payload, context)
         except _BadRequest as exc:
-            extra = [(b"www-authenticate", b"Bearer")] if exc.status == 401 else []
-            return await _respond(
-                send, exc.status, media, _error_body(exc.message, exc.code), extra
-            )
+            return await _respond(send, exc.status, media, _error_body(exc.message, exc.code))
         if media != _RESPONSE_MEDIA and status == 400:
             status = 200  # application/json clients expect 200 for any GraphQL response
         await _respond(send, status, media, orjson.dumps(result))
 
-    async def _to_view(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
-        """Hand the request to Strawberry's view, refusing a bad token first (as JSON)."""
-        try:
-            await self._context(headers, scope)
-        except _BadRequest as exc:
-            return await _respond(
-                send,
-                exc.status,
-                "application/json",
-                _error_body(exc.message, exc.code),
-                [(b"www-authenticate", b"Bearer")],
-            )
+    async def _to_view(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: Headers,
+        context: RequestContext | None = None,
+    ) -> None:
+        """Hand the request to Strawberry's view (which authenticates it if ``context`` is None)."""
+        if context is not None:
+            scope[SCOPE_CONTEXT] = context
         await self._fallback(scope, receive, send)
 
     def _operation_via_get(self, scope: Scope) -> OperationType | None:
@@ -138,9 +138,7 @@ class GraphQLEndpoint:
         operation = params.get("operationName", [None])[-1] or None
         return self._documents.get(query).operation_type(operation)
 
-    async def _run(
-        self, payload: Any, headers: Headers, scope: Scope
-    ) -> tuple[int, dict[str, Any]]:
+    async def _run(self, payload: Any, context: RequestContext) -> tuple[int, dict[str, Any]]:
         if not isinstance(payload, dict):
             raise _BadRequest("The request body must be a JSON object with a 'query'.")
         query = payload.get("query")
@@ -158,7 +156,6 @@ class GraphQLEndpoint:
             return 400, {"errors": errors}
         if prepared.operation_type(operation_name) is OperationType.SUBSCRIPTION:
             return 400, _NEEDS_STREAM
-        context = await self._context(headers, scope)
         result = execute(
             self._schema,
             prepared.document,
@@ -174,27 +171,24 @@ class GraphQLEndpoint:
         return _shape(result, operation_name, context)
 
     async def _context(self, headers: Headers, scope: Scope) -> RequestContext:
-        gateway = self._gateway
-        user = None
-        header = headers.get("authorization")
-        if header is not None:
-            user = await gateway.authenticator.authenticate_header(header)
-            if user is None:
-                raise _BadRequest(
-                    "The bearer token is malformed, unknown or revoked; ask for a new one.",
-                    status=401,
-                    code=Unauthenticated.code,
-                )
-        return RequestContext(gateway=gateway, user=user, now=gateway.clock.now(), request=scope)
+        """Authenticate and count the request (raises the refusal); its context."""
+        sessions = self._sessions
+        session = await sessions.authenticate(headers.get("authorization"), client_address(scope))
+        return sessions.context(session, request=scope)
 
 
 def _shape(
     result: ExecutionResult, operation_name: str | None, context: RequestContext
 ) -> tuple[int, dict[str, Any]]:
-    if not result.errors:
+    if not result.errors and not context.partial_errors:
         return 200, {"data": result.data}
     user = context.user.id if context.user else None
-    errors = [coded_error(e, operation=operation_name, user=user).formatted for e in result.errors]
+    errors = [
+        coded_error(e, operation=operation_name, user=user).formatted
+        for e in (*(result.errors or ()), *context.partial_errors)
+    ]
+    if not result.errors:
+        return 200, {"data": result.data, "errors": errors}
     if result.data is None and all(e.path is None for e in result.errors):
         # A request error (e.g. a variable of the wrong type): nothing was executed.
         return 400, {"errors": errors}
@@ -203,6 +197,13 @@ def _shape(
 
 def _error_body(message: str, code: str) -> bytes:
     return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+async def refuse(send: Send, error: TimergateError, media: str = "application/json") -> None:
+    """Refuse the whole request: 401 for a bad token, 429 with ``Retry-After`` past a limit."""
+    status, headers = http_refusal(error)
+    body = orjson.dumps({"errors": [{"message": error.message, "extensions": error.extensions()}]})
+    await _respond(send, status, media, body, headers)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import strawberry
 
 from timergate import domain
-from timergate.domain import TimerState, User, encode_global_id
+from timergate.domain import Position, TimerState, User, encode_global_id
+from timergate.domain.ids import HOLDER
+from timergate.graphql.connection_types import ConnectionNode
 from timergate.graphql.context import RequestContext
 
 __all__ = [
@@ -33,18 +35,30 @@ TimerStateEnum = strawberry.enum(
 Info = strawberry.Info[RequestContext, None]
 
 
-def encode_cursor(native_id: str) -> str:
-    return base64.urlsafe_b64encode(f"after:{native_id}".encode()).rstrip(b"=").decode()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def decode_cursor(cursor: str) -> str | None:
-    """The native id behind ``cursor``, or ``None`` when it is not one of ours."""
+def encode_cursor(item: domain.Timer | domain.TimeEntry) -> str:
+    """An opaque cursor: the item's place in a list merged across providers."""
+    delta = item.started_at - _EPOCH
+    at_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    raw = f"p1:{at_us}:{item.provider}:{item.id}".encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> Position | None:
+    """The place behind ``cursor``, or ``None`` when it is not one of ours."""
+    if len(cursor) > 1024:
+        return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except ValueError:
+        version, at_us, provider, native = raw.split(":", 3)
+        at = _EPOCH + timedelta(microseconds=int(at_us))
+    except (ValueError, OverflowError):
         return None
-    prefix, _, native = raw.partition(":")
-    return native if prefix == "after" and native else None
+    if version != "p1" or not provider or not native:
+        return None
+    return Position(at, provider, native)
 
 
 @strawberry.type(name="TimerContext", description="What the time is for: a task, project, ticket.")
@@ -110,8 +124,7 @@ class TimerNode:
         if self.native.entry_id is None:
             return None
         ctx = info.context
-        provider = ctx.gateway.provider(self.provider)
-        entry = await provider.get_entry(ctx.viewer, self.native.entry_id)
+        entry = await ctx.gateway.reads.entry(ctx.viewer, self.provider, self.native.entry_id)
         return TimeEntryNode.of(entry) if entry else None
 
 
@@ -159,8 +172,7 @@ class TimeEntryNode:
         if self.native.timer_id is None:
             return None
         ctx = info.context
-        provider = ctx.gateway.provider(self.provider)
-        timer = await provider.get_timer(ctx.viewer, self.native.timer_id)
+        timer = await ctx.gateway.reads.timer(ctx.viewer, self.provider, self.native.timer_id)
         return TimerNode.of(timer, ctx.now) if timer else None
 
 
@@ -173,16 +185,25 @@ class Viewer:
     @staticmethod
     def of(user: User) -> Viewer:
         return Viewer(
-            id=strawberry.ID(encode_global_id("User", "local", user.id)),
+            id=strawberry.ID(encode_global_id("User", HOLDER, user.id)),
             name=user.name,
             time_zone=user.time_zone,
         )
 
-    @strawberry.field(description="The viewer's running timer, if any.")
+    @strawberry.field(
+        description="The viewer's running timer, if any, wherever it lives (a connection that "
+        "cannot be reached is reported as an error beside it)."
+    )
     async def running_timer(self, info: Info) -> TimerNode | None:
         ctx = info.context
-        timers = await ctx.gateway.provider("local").running_timers(ctx.viewer)
-        return TimerNode.of(timers[0], ctx.now) if timers else None
+        running = await ctx.gateway.reads.running(ctx.viewer)
+        ctx.report(info.path.as_list(), running.failures)
+        return TimerNode.of(running.value[0], ctx.now) if running.value else None
+
+    @strawberry.field(description="The viewer's connections to vendors, oldest first.")
+    async def connections(self, info: Info) -> list[ConnectionNode]:
+        ctx = info.context
+        return [ConnectionNode.of(c) for c in await ctx.gateway.connections.of(ctx.viewer)]
 
 
 @strawberry.type
@@ -235,10 +256,10 @@ class TimeEntryConnection:
         return await self.count()
 
 
-def page_info(native_ids: list[str], has_next: bool, after: str | None) -> PageInfo:
+def page_info(cursors: list[str], has_next: bool, after: str | None) -> PageInfo:
     return PageInfo(
         has_next_page=has_next,
         has_previous_page=after is not None,
-        start_cursor=encode_cursor(native_ids[0]) if native_ids else None,
-        end_cursor=encode_cursor(native_ids[-1]) if native_ids else None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
     )

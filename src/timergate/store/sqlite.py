@@ -12,18 +12,34 @@ midway). Reads use a second connection and never wait for writers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
-from timergate.domain import EntryFilter, Page, TimeEntry, Timer, TimerFilter, TokenGrant, User
+from timergate.domain import (
+    After,
+    EntryFilter,
+    Page,
+    Revocation,
+    TimeEntry,
+    Timer,
+    TimerFilter,
+    TokenGrant,
+    User,
+)
 from timergate.domain.clock import utc_now
+from timergate.domain.connections import Connection, ConnectionStatus, ProviderKind
 from timergate.errors import BadUserInput, NotFound
+from timergate.store._connections import (
+    CONNECTION_COLUMNS,
+    CONNECTIONS_TABLE,
+    connection_from_row,
+)
 from timergate.store._sql import (
     ENTRY_COLUMNS,
     TIMER_COLUMNS,
@@ -99,7 +115,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX time_entries_by_user ON time_entries(user_id, id);
     CREATE INDEX time_entries_by_user_date ON time_entries(user_id, date);
     """,
+    CONNECTIONS_TABLE,
+    # The revocation log: every gateway on this database polls it to drop revoked tokens at once.
+    """
+    CREATE TABLE token_revocations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        token_hash BLOB NOT NULL,
+        revoked_at_us INTEGER NOT NULL
+    );
+    CREATE INDEX token_revocations_by_time ON token_revocations(revoked_at_us);
+    """,
 )
+
+#: How long the revocation log keeps an entry: far longer than any gateway goes without polling.
+REVOCATION_LOG_KEEP = timedelta(days=1)
 
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 _TIMER_PARAMS = ", ".join("?" for _ in TIMER_COLUMNS.split(",")[1:])
@@ -301,7 +330,7 @@ class SQLiteTimerStore:
         return await _SQLiteTransaction(self._db).get_entry(user_id, entry_id)
 
     async def list_timers(
-        self, user_id: int, filter: TimerFilter, *, first: int, after: str | None
+        self, user_id: int, filter: TimerFilter, *, first: int, after: After | None
     ) -> Page[Timer]:
         rows = await self._page(
             "timers", TIMER_COLUMNS, *timer_where(user_id, filter), first, after
@@ -314,7 +343,7 @@ class SQLiteTimerStore:
         return int(next(iter(rows))[0])
 
     async def list_entries(
-        self, user_id: int, filter: EntryFilter, *, first: int, after: str | None
+        self, user_id: int, filter: EntryFilter, *, first: int, after: After | None
     ) -> Page[TimeEntry]:
         rows = await self._page(
             "time_entries", ENTRY_COLUMNS, *entry_where(user_id, filter), first, after
@@ -335,19 +364,26 @@ class SQLiteTimerStore:
         where: str,
         params: list[Any],
         first: int,
-        after: str | None,
+        after: After | None,
     ) -> list[Any]:
         if after is not None:
-            position = native_key(after)
-            if position is None:
-                raise BadUserInput(
-                    "after is not a cursor from this API; use pageInfo.endCursor.", field="after"
-                )
-            where += " AND id < ?"
-            params = [*params, position]
+            at = to_us(after.at)
+            if after.id is None:
+                where += f" AND started_at_us {'<=' if after.inclusive else '<'} ?"
+                params = [*params, at]
+            else:
+                position = native_key(after.id)
+                if position is None:
+                    raise BadUserInput(
+                        "after is not a cursor from this API; use pageInfo.endCursor.",
+                        field="after",
+                    )
+                where += " AND (started_at_us < ? OR (started_at_us = ? AND id < ?))"
+                params = [*params, at, at, position]
         return list(
             await self._db.execute_fetchall(
-                f"SELECT {columns} FROM {table} WHERE {where} ORDER BY id DESC LIMIT ?",
+                f"SELECT {columns} FROM {table} WHERE {where} "
+                "ORDER BY started_at_us DESC, id DESC LIMIT ?",
                 [*params, first + 1],
             )
         )
@@ -397,14 +433,149 @@ class SQLiteTimerStore:
 
     async def revoke_tokens(self, token_hashes: Sequence[bytes]) -> int:
         revoked = 0
+        now = to_us(utc_now())
         async with self.transaction():
-            assert self._writer is not None
+            db = self._writer
+            assert db is not None
             for token_hash in token_hashes:
-                rows = await self._writer.execute_fetchall(
+                rows = await db.execute_fetchall(
                     "DELETE FROM tokens WHERE hash = ? RETURNING hash", (token_hash,)
                 )
-                revoked += len(list(rows))
+                if list(rows):
+                    revoked += 1
+                    await db.execute(
+                        "INSERT INTO token_revocations (token_hash, revoked_at_us) VALUES (?, ?)",
+                        (token_hash, now),
+                    )
+            await db.execute(
+                "DELETE FROM token_revocations WHERE revoked_at_us < ?",
+                (now - REVOCATION_LOG_KEEP // timedelta(microseconds=1),),
+            )
         return revoked
+
+    # Vendor connections.
+
+    async def add_connection(
+        self,
+        user_id: int,
+        kind: ProviderKind,
+        label: str | None,
+        base_url: str,
+        sealed_credentials: bytes,
+        now: datetime,
+    ) -> Connection:
+        at = to_us(now)
+        async with self.transaction():
+            assert self._writer is not None
+            rows = await self._writer.execute_fetchall(
+                "INSERT INTO connections (user_id, kind, label, base_url, credentials, status, "
+                f"created_at_us, updated_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                f"RETURNING {CONNECTION_COLUMNS}",
+                (user_id, kind.value, label, base_url, sealed_credentials, "ACTIVE", at, at),
+            )
+        return connection_from_row(next(iter(rows)))
+
+    async def list_connections(self, user_id: int) -> list[Connection]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {CONNECTION_COLUMNS} FROM connections WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [connection_from_row(r) for r in rows]
+
+    async def get_connection(
+        self, user_id: int, connection_id: int
+    ) -> tuple[Connection, bytes] | None:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {CONNECTION_COLUMNS}, credentials FROM connections "
+            "WHERE id = ? AND user_id = ?",
+            (connection_id, user_id),
+        )
+        row = next(iter(rows), None)
+        return (connection_from_row(row), bytes(row[-1])) if row else None
+
+    async def update_connection(
+        self,
+        user_id: int,
+        connection_id: int,
+        now: datetime,
+        *,
+        status: ConnectionStatus | None = None,
+        sealed_credentials: bytes | None = None,
+    ) -> Connection | None:
+        async with self.transaction():
+            assert self._writer is not None
+            rows = await self._writer.execute_fetchall(
+                "UPDATE connections SET status = COALESCE(?, status), "
+                "credentials = COALESCE(?, credentials), updated_at_us = ? "
+                f"WHERE id = ? AND user_id = ? RETURNING {CONNECTION_COLUMNS}",
+                (
+                    status.value if status else None,
+                    sealed_credentials,
+                    to_us(now),
+                    connection_id,
+                    user_id,
+                ),
+            )
+        row = next(iter(rows), None)
+        return connection_from_row(row) if row else None
+
+    async def remove_connection(self, user_id: int, connection_id: int) -> bool:
+        async with self.transaction():
+            assert self._writer is not None
+            rows = await self._writer.execute_fetchall(
+                "DELETE FROM connections WHERE id = ? AND user_id = ? RETURNING id",
+                (connection_id, user_id),
+            )
+        return bool(list(rows))
+
+    async def get_provider_state(self, connection_id: int, key: str) -> str | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT value FROM provider_state WHERE connection_id = ? AND key = ?",
+            (connection_id, key),
+        )
+        row = next(iter(rows), None)
+        return str(row[0]) if row else None
+
+    async def put_provider_state(self, connection_id: int, key: str, value: str | None) -> None:
+        async with self.transaction():
+            assert self._writer is not None
+            if value is None:
+                await self._writer.execute(
+                    "DELETE FROM provider_state WHERE connection_id = ? AND key = ?",
+                    (connection_id, key),
+                )
+            else:
+                await self._writer.execute(
+                    "INSERT INTO provider_state (connection_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (connection_id, key) DO UPDATE SET value = excluded.value",
+                    (connection_id, key, value),
+                )
+
+    async def reseal_credentials(self, reseal: Callable[[bytes], bytes]) -> int:
+        async with self.transaction():
+            assert self._writer is not None
+            rows = list(
+                await self._writer.execute_fetchall("SELECT id, credentials FROM connections")
+            )
+            await self._writer.executemany(
+                "UPDATE connections SET credentials = ? WHERE id = ?",
+                [(reseal(bytes(row[1])), row[0]) for row in rows],
+            )
+        return len(rows)
+
+    async def last_revocation(self) -> int:
+        rows = await self._db.execute_fetchall(
+            "SELECT COALESCE(MAX(seq), 0) FROM token_revocations"
+        )
+        return int(next(iter(rows))[0])
+
+    async def revocations_after(self, seq: int) -> list[Revocation]:
+        rows = await self._db.execute_fetchall(
+            "SELECT seq, token_hash, revoked_at_us FROM token_revocations WHERE seq > ? "
+            "ORDER BY seq",
+            (seq,),
+        )
+        return [Revocation(row[0], bytes(row[1]), from_us(row[2])) for row in rows]
 
     async def set_time_zone(self, user_id: int, time_zone: str) -> User:
         async with self.transaction():
