@@ -211,3 +211,32 @@ async def test_a_running_gateway_forgets_a_revoked_token_after_its_cache_time(
             headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 401
+
+
+def test_every_request_limit_has_a_flag_and_a_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    """`serve --help` names each limit's flag and the variable behind it."""
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, variable in (
+        ("--max-header-bytes", "TIMERGATE_MAX_HEADER_BYTES"),
+        ("--header-timeout", "TIMERGATE_HEADER_TIMEOUT_SECONDS"),
+        ("--body-timeout", "TIMERGATE_BODY_TIMEOUT_SECONDS"),
+        ("--max-body-bytes", "TIMERGATE_MAX_BODY_BYTES"),
+        ("--max-query-depth", "TIMERGATE_MAX_QUERY_DEPTH"),
+        ("--max-query-aliases", "TIMERGATE_MAX_QUERY_ALIASES"),
+        ("--max-query-selections", "TIMERGATE_MAX_QUERY_SELECTIONS"),
+        ("--max-query-tokens", "TIMERGATE_MAX_QUERY_TOKENS"),
+    ):
+        assert flag in text
+        assert f"[env: {variable}]" in text
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+def test_a_limit_that_cannot_work_stops_serve(
+    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zero, negative or non-numeric limit is refused with a message naming its variable."""
+    monkeypatch.setenv("TIMERGATE_MAX_BODY_BYTES", value)
+    assert main(["serve"]) == 2
+    assert "TIMERGATE_MAX_BODY_BYTES must be" in capsys.readouterr().err

@@ -100,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         const=False,
         help=f"do not log each request {_env('access_log')}",
     )
+    _limit_flags(serve)
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -152,6 +153,27 @@ def _parser() -> argparse.ArgumentParser:
         "with POST /_fake/control)",
     )
     return parser
+
+
+def _limit_flags(serve: argparse.ArgumentParser) -> None:
+    limits = serve.add_argument_group(
+        "limits on one request (see the README's Limits); each must be positive"
+    )
+    for flag, kind, meaning, default in (
+        ("--max-header-bytes", int, "bytes of the request line and headers; 431 past it", 32768),
+        ("--header-timeout", float, "seconds for the headers to arrive; 408 past it", 10),
+        ("--body-timeout", float, "seconds for the body to arrive after them; 408 past it", 30),
+        ("--max-body-bytes", int, "bytes of a request body; 413 past it", 1048576),
+        ("--max-query-depth", int, "nesting below a document's top-level fields", 10),
+        ("--max-query-aliases", int, "aliases in one document", 30),
+        ("--max-query-selections", int, "selections a document expands to", 1000),
+        ("--max-query-tokens", int, "lexical tokens in one document", 5000),
+    ):
+        dest = flag[2:].replace("-", "_")
+        dest = dest + "_seconds" if dest.endswith("_timeout") else dest
+        limits.add_argument(
+            flag, dest=dest, type=kind, help=f"{meaning} (default {default}) {_env(dest)}"
+        )
 
 
 def _fake_vendors() -> list[str]:
@@ -215,6 +237,7 @@ def _serve(settings: Settings, demo: bool) -> None:
     import uvicorn
 
     from timergate.app import create_app
+    from timergate.transport.http_protocol import ConnectionLimits, bounded_http_protocol
 
     url = f"http://{settings.host}:{settings.port}/graphql"
     print(f"timergate: store {obscure_url(settings.database_url)}", flush=True)
@@ -242,6 +265,13 @@ def _serve(settings: Settings, demo: bool) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=settings.access_log,
+        http=bounded_http_protocol(
+            ConnectionLimits(
+                max_header_bytes=settings.max_header_bytes,
+                header_timeout=settings.header_timeout_seconds,
+                body_timeout=settings.body_timeout_seconds,
+            )
+        ),
         # The sans-I/O websocket implementation keeps no tasks of its own per connection.
         ws="websockets-sansio",
         ws_per_message_deflate=settings.ws_compression,
@@ -280,7 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("allowed_origins", "allowed_upstreams"):
         if isinstance(flags.get(name), list):
             flags[name] = tuple(flags[name])
-    settings = Settings.from_env(**flags)
+    try:
+        settings = Settings.from_env(**flags)
+    except ValueError as exc:
+        print(f"timergate: {exc}", file=sys.stderr)
+        return 2
     if args.command == "secret-key":
         resealed = asyncio.run(_reencrypt(settings))
         print(f"sealed the credentials of {resealed} connections again with the first key")

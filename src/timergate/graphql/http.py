@@ -30,14 +30,24 @@ from timergate.graphql.errors import coded_error
 from timergate.graphql.schema import TimergateSchema
 from timergate.sessions import SCOPE_CONTEXT, Sessions, client_address, http_refusal
 
-__all__ = ["MAX_BODY_BYTES", "GraphQLEndpoint", "refuse"]
+__all__ = ["GraphQLEndpoint", "refuse"]
 
 _log = logging.getLogger("timergate.http")
 
-MAX_BODY_BYTES = 1 << 20
 _RESPONSE_MEDIA = "application/graphql-response+json"
 _STREAM_MEDIA = ("text/event-stream", "multipart/mixed")
 _ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+#: The answer to a subscription sent where no stream can carry its events.
+_NEEDS_STREAM: dict[str, Any] = {
+    "errors": [
+        {
+            "message": "Subscriptions need a streaming transport: a websocket to /graphql "
+            "(subprotocol graphql-transport-ws or graphql-ws), or a POST to /graphql with "
+            "'Accept: text/event-stream' (server-sent events) or 'Accept: multipart/mixed'.",
+            "extensions": {"code": "BAD_REQUEST"},
+        }
+    ]
+}
 
 
 class _BadRequest(Exception):
@@ -64,18 +74,25 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self._fallback(scope, receive, send)
-        if scope["method"] == "GET" and self._is_mutation_via_get(scope):
-            body = _error_body(
-                "Mutations are not allowed over GET; send them as a POST.", "METHOD_NOT_ALLOWED"
-            )
-            return await _respond(send, 405, "application/json", body, [(b"allow", b"POST")])
         headers = Headers(scope=scope)
-        content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
         accept = headers.get("accept", "")
-        fast = content_type == "application/json" and not any(m in accept for m in _STREAM_MEDIA)
+        streams = any(m in accept for m in _STREAM_MEDIA)
+        media = _RESPONSE_MEDIA if _RESPONSE_MEDIA in accept else "application/json"
+        if scope["method"] == "GET":
+            operation = self._operation_via_get(scope)
+            if operation is OperationType.MUTATION:
+                body = _error_body(
+                    "Mutations are not allowed over GET; send them as a POST.",
+                    "METHOD_NOT_ALLOWED",
+                )
+                return await _respond(send, 405, "application/json", body, [(b"allow", b"POST")])
+            if operation is OperationType.SUBSCRIPTION and not streams:
+                status = 400 if media == _RESPONSE_MEDIA else 200
+                return await _respond(send, status, media, orjson.dumps(_NEEDS_STREAM))
+        content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        fast = content_type == "application/json" and not streams
         if scope["method"] != "POST" or not fast:
             return await self._to_view(scope, receive, send, headers)
-        media = _RESPONSE_MEDIA if _RESPONSE_MEDIA in accept else "application/json"
         try:
             body = await _read_body(receive)
         except _BadRequest as exc:
@@ -96,8 +113,6 @@ class GraphQLEndpoint:
             status, result = await self._run(payload, context)
         except _BadRequest as exc:
             return await _respond(send, exc.status, media, _error_body(exc.message, exc.code))
-        except _Delegate:
-            return await self._to_view(scope, _replay(body), send, headers, context)
         if media != _RESPONSE_MEDIA and status == 400:
             status = 200  # application/json clients expect 200 for any GraphQL response
         await _respond(send, status, media, orjson.dumps(result))
@@ -115,13 +130,13 @@ class GraphQLEndpoint:
             scope[SCOPE_CONTEXT] = context
         await self._fallback(scope, receive, send)
 
-    def _is_mutation_via_get(self, scope: Scope) -> bool:
+    def _operation_via_get(self, scope: Scope) -> OperationType | None:
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         query = params.get("query", [""])[-1]
         if not query:
-            return False
+            return None
         operation = params.get("operationName", [None])[-1] or None
-        return self._documents.get(query).operation_type(operation) is OperationType.MUTATION
+        return self._documents.get(query).operation_type(operation)
 
     async def _run(self, payload: Any, context: RequestContext) -> tuple[int, dict[str, Any]]:
         if not isinstance(payload, dict):
@@ -140,7 +155,7 @@ class GraphQLEndpoint:
             errors = [coded_error(e).formatted for e in prepared.errors]
             return 400, {"errors": errors}
         if prepared.operation_type(operation_name) is OperationType.SUBSCRIPTION:
-            raise _Delegate
+            return 400, _NEEDS_STREAM
         result = execute(
             self._schema,
             prepared.document,
@@ -160,10 +175,6 @@ class GraphQLEndpoint:
         sessions = self._sessions
         session = await sessions.authenticate(headers.get("authorization"), client_address(scope))
         return sessions.context(session, request=scope)
-
-
-class _Delegate(Exception):
-    """This request is one for Strawberry's own view (a subscription, say)."""
 
 
 def _shape(
@@ -197,18 +208,12 @@ async def refuse(send: Send, error: TimergateError, media: str = "application/js
 
 async def _read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
-    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise _BadRequest("The client went away.", status=400)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BadRequest(
-                f"The request body is over {MAX_BODY_BYTES} bytes.", status=413, code="BAD_REQUEST"
-            )
-        chunks.append(chunk)
+        # The size was bounded on the way in (timergate.transport.body_limit).
+        chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
 

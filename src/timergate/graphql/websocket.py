@@ -32,11 +32,6 @@ from graphql import (
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.http.websocket_origin import (
-    is_same_origin,
-    normalize_allowed_origins,
-    normalize_origin,
-)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from timergate.errors import RateLimited, TimergateError, TooManyConnections, Unauthenticated
@@ -56,6 +51,7 @@ from timergate.sessions import (
     client_address,
     websocket_refusal,
 )
+from timergate.transport.origins import allowed_browser_origins
 
 __all__ = [
     "GRAPHQL_TRANSPORT_WS",
@@ -93,18 +89,22 @@ class WebSocketEndpoint:
         self.schema = schema._schema
         self.documents = documents
         self.init_timeout = init_timeout
-        self._allowed_origins = normalize_allowed_origins(gateway.settings.allowed_origins)
+        settings = gateway.settings
+        self._allowed_origins = frozenset(
+            allowed_browser_origins(settings.allowed_origins, settings.host, settings.port)
+        )
         self._tick_plans: OrderedDict[tuple[str, str | None], Any] = OrderedDict()
 
     def origin_allowed(self, scope: Scope) -> bool:
-        """Browsers send ``Origin``; only the listed origins (or the same origin) may connect."""
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
+        """Browsers send ``Origin``; only the origins CORS allows may connect.
+
+        Compared exactly as CORS compares it, and never with ``Host`` (see
+        :mod:`timergate.transport.origins`). Clients that are not browsers send no ``Origin``.
+        """
+        origin = Headers(scope=scope).get("origin")
         if origin is None or "*" in self._allowed_origins:
             return True
-        if is_same_origin(origin, headers.get("host")):
-            return True
-        return normalize_origin(origin) in self._allowed_origins
+        return origin in self._allowed_origins
 
     def tick_plan(
         self,
