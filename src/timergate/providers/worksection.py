@@ -47,6 +47,7 @@ from timergate.errors import (
     InvalidTransition,
     NotFound,
     UnsupportedByProvider,
+    UpstreamError,
     UpstreamUnavailable,
 )
 from timergate.providers.base import Changed, LogRequest, NewEntry, StartResult, StopResult
@@ -187,6 +188,7 @@ class WorksectionProvider:
         task_id = task_id_of(details)
         refuse_unkept(details.tags, details.billable)
         stopped: list[StopResult] = []
+        await self._api.me()  # known before anything changes
         try:
             await self._api.user("start_my_timer", write=True, id_task=task_id)
         except TimerAlreadyStarted:
@@ -197,7 +199,14 @@ class WorksectionProvider:
                 timer = await self._observe(raw, self._clock.now())
                 stopped.append(await self._stop(user, raw, timer, now, UNSET))
             await self._api.user("start_my_timer", write=True, id_task=task_id)
-        raws = await self._api.my_timers()
+        try:
+            raws = await self._api.read_back(self._api.my_timers)
+        except UpstreamError as exc:
+            exc.message = (
+                f"The timer started in Worksection (it shows once Worksection answers "
+                f"again), but reading it back failed: {exc.message}"
+            )
+            raise
         seen_at = self._clock.now()
         started = next((r for r in raws if task_of(r) == task_id), None)
         if started is None:

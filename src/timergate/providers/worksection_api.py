@@ -15,10 +15,11 @@ already runs) → :class:`TimerAlreadyStarted`; 7 (no timer running / not found)
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -29,6 +30,7 @@ from timergate.errors import (
     NotFound,
     TimergateError,
     UpstreamAuthFailed,
+    UpstreamRateLimited,
     UpstreamUnavailable,
 )
 from timergate.providers.registry import ProviderSetup
@@ -38,6 +40,9 @@ from timergate.providers.worksection_wire import CostJSON, TimerJSON, is_cost, i
 __all__ = ["ADMIN_PATH", "NO_TIMER", "USER_PATH", "TimerAlreadyStarted", "WorksectionAPI"]
 
 _log = logging.getLogger("timergate.worksection")
+T = TypeVar("T")
+#: The longest wait for a read that must follow an accepted write.
+_MAX_READ_BACK_WAIT = 2.0
 
 USER_PATH = "/api/oauth2"
 ADMIN_PATH = "/api/admin/v2/"
@@ -115,6 +120,15 @@ class WorksectionAPI:
         if not isinstance(data, list) or not all(valid(item) for item in data):
             raise self._unavailable(f"answered with {what} it could not read")
         return data
+
+    async def read_back(self, read: Callable[[], Awaitable[T]]) -> T:
+        """A read right after a write Worksection accepted: a rate limit gets one more try
+        after its wait, since the write cannot be taken back."""
+        try:
+            return await read()
+        except UpstreamRateLimited as exc:
+            await asyncio.sleep(min(exc.retry_after or 1.0, _MAX_READ_BACK_WAIT))
+        return await read()
 
     async def user(self, action: str, *, write: bool = False, **params: str) -> dict[str, Any]:
         """A call as the person; ``write`` calls are POSTed and never repeated."""

@@ -9,11 +9,12 @@ entries show that span for as long as Worksection's minutes still agree.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from timergate.domain import EntryFilter, TimeEntry, Timer, User, local_date
-from timergate.errors import BadUserInput
+from timergate.errors import BadUserInput, UpstreamError
 from timergate.providers.listing import entry_matches
 from timergate.providers.registry import ConnectionState
 from timergate.providers.worksection_api import WorksectionAPI
@@ -26,6 +27,10 @@ from timergate.providers.worksection_wire import (
 )
 
 __all__ = ["CostLedger"]
+
+
+_log = logging.getLogger("timergate.worksection")
+_DAY = timedelta(days=1)
 
 
 def _cost_key(cost_id: str) -> str:
@@ -58,13 +63,19 @@ class CostLedger:
         """
         zone = self.zone_of(user)
         seconds = int(stopped.accumulated.total_seconds())
-        first = local_date(stopped.started_at - timedelta(minutes=1), zone)
-        costs = await self._api.my_costs(
-            id_task=task_id,
-            datestart=day_param(first),
-            dateend=day_param(local_date(now, zone)),
-            is_timer="1",
-        )
+        # A day either side: the cost is found even if the account's zone was set wrong.
+        window = {
+            "id_task": task_id,
+            "datestart": day_param(local_date(stopped.started_at, zone) - _DAY),
+            "dateend": day_param(local_date(now, zone) + _DAY),
+            "is_timer": "1",
+        }
+        try:
+            costs = await self._api.read_back(lambda: self._api.my_costs(**window))
+        except UpstreamError as exc:
+            # The stop is done and its time saved: say so, without the entry.
+            _log.warning("%s: the cost a stop saved could not be read: %s", self._name, exc)
+            return None
         for cost in sorted(costs, key=lambda c: int(c["id"]), reverse=True):
             minutes = minutes_of(cost["time"])
             if not cost.get("is_timer", True) or abs(minutes - seconds / 60) > 1:
