@@ -190,8 +190,9 @@ class WorksectionAPI:
                 provider=self._key,
             )
         if code in (4, 5):
+            what = "project" if code == 4 else "task"
             return BadUserInput(
-                f"{self._name} has no such task ({vendor}); give input.context "
+                f"{self._name} has no such {what} ({vendor}); give input.context "
                 '{type: "task", id: <a task id of this account>}.',
                 field="input.context",
             )
