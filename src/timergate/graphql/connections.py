@@ -25,12 +25,30 @@ class NokoCredentialsInput:
 
 
 @strawberry.input(
+    description="A Worksection account, both ways in: the person's OAuth access token (their "
+    "timer) and the account's admin API key (running timers and saved time)."
+)
+class WorksectionCredentialsInput:
+    access_token: str = strawberry.field(
+        description="The person's OAuth access token; Worksection's last 24 hours, then the "
+        "connection needs a new one (status NEEDS_REAUTHORIZATION)."
+    )
+    admin_key: str = strawberry.field(description="The account's admin API key.")
+    time_zone: str | None = strawberry.field(
+        default=None,
+        description="The account's IANA time zone (Worksection dates saved time in it), e.g. "
+        "'Europe/Kyiv'; defaults to the viewer's timeZone.",
+    )
+
+
+@strawberry.input(
     one_of=True,
     description="The credentials of exactly one vendor; they are checked with the vendor, "
     "then kept encrypted, and never returned.",
 )
 class ProviderCredentialsInput:
     noko: NokoCredentialsInput | None = strawberry.UNSET
+    worksection: WorksectionCredentialsInput | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -60,7 +78,10 @@ class DisconnectProviderPayload:
 
 
 #: The field of ``ProviderCredentialsInput`` for each vendor.
-_FIELDS: dict[str, ProviderKind] = {"noko": ProviderKind.NOKO}
+_FIELDS: dict[str, ProviderKind] = {
+    "noko": ProviderKind.NOKO,
+    "worksection": ProviderKind.WORKSECTION,
+}
 
 
 def _credentials(value: ProviderCredentialsInput) -> tuple[ProviderKind, dict[str, Any]]:

@@ -97,6 +97,14 @@ VENDORS: dict[ProviderKind, VendorSpec] = {
             module="timergate.providers.noko",
             base_url_hint="https://api.nokotime.com",
         ),
+        VendorSpec(
+            kind=ProviderKind.WORKSECTION,
+            name="Worksection",
+            default_base_url=None,
+            public_hosts=("https://*.worksection.com",),
+            module="timergate.providers.worksection",
+            base_url_hint="https://youraccount.worksection.com",
+        ),
     )
 }
 
