@@ -25,12 +25,22 @@ class NokoCredentialsInput:
 
 
 @strawberry.input(
+    description="An ftrack username and that user's API key; timergate sends them as the "
+    "ftrack-user and ftrack-api-key headers."
+)
+class FtrackCredentialsInput:
+    api_user: str
+    api_key: str
+
+
+@strawberry.input(
     one_of=True,
     description="The credentials of exactly one vendor; they are checked with the vendor, "
     "then kept encrypted, and never returned.",
 )
 class ProviderCredentialsInput:
     noko: NokoCredentialsInput | None = strawberry.UNSET
+    ftrack: FtrackCredentialsInput | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -60,7 +70,7 @@ class DisconnectProviderPayload:
 
 
 #: The field of ``ProviderCredentialsInput`` for each vendor.
-_FIELDS: dict[str, ProviderKind] = {"noko": ProviderKind.NOKO}
+_FIELDS: dict[str, ProviderKind] = {"noko": ProviderKind.NOKO, "ftrack": ProviderKind.FTRACK}
 
 
 def _credentials(value: ProviderCredentialsInput) -> tuple[ProviderKind, dict[str, Any]]:

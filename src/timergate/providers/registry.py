@@ -97,6 +97,14 @@ VENDORS: dict[ProviderKind, VendorSpec] = {
             module="timergate.providers.noko",
             base_url_hint="https://api.nokotime.com",
         ),
+        VendorSpec(
+            kind=ProviderKind.FTRACK,
+            name="ftrack",
+            default_base_url=None,
+            public_hosts=("https://*.ftrackapp.com",),
+            module="timergate.providers.ftrack",
+            base_url_hint="https://yourstudio.ftrackapp.com",
+        ),
     )
 }
 
