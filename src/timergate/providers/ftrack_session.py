@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import httpx
+import orjson
 
 from timergate.domain import TimerContext
 from timergate.errors import (
@@ -89,14 +90,16 @@ class FtrackSession:
         """
         response = await self._http.request("POST", "", json=operations, retry=retry)
         try:
-            return results_of(self._http.json(response), len(operations))
+            return results_of(orjson.loads(response.content), len(operations))
         except FtrackRefused as refused:
             if refused.exception in _AUTH_EXCEPTIONS:
                 raise self._auth_failed() from None
             raise
-        except ValueError:
+        except ValueError:  # not JSON (orjson's error is a ValueError), or not ftrack's
+            _log.warning("%s answered something that is not ftrack's API", self.name)
             raise UpstreamUnavailable(
-                f"{self.name} answered with something that is not ftrack's API; check its baseUrl.",
+                f"{self.name} answered with something that is not ftrack's API (a web page or "
+                "garbage): check its baseUrl, or try again shortly.",
                 provider=self.key,
             ) from None
 
