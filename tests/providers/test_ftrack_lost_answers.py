@@ -205,3 +205,44 @@ async def test_a_pause_whose_answer_is_lost_keeps_the_time(
     read = await get_timer(alice, timer["id"])
     assert read is not None and read["state"] == "PAUSED" and read["elapsedSeconds"] == 120
     assert timers(fakes) == []
+
+
+async def test_a_pause_that_never_reached_ftrack_leaves_the_timer_running(
+    alice: GraphQLClient,
+    ftrack: Handle,
+    fakes: dict[str, Fake],
+    clock: ManualClock,
+    router: FakeRouter,
+) -> None:
+    """The pause never reached ftrack, which then went down: once ftrack is back its Timer
+    still runs, so the timer reads RUNNING with all its time, not paused twice over."""
+    timer, _ = await started(alice, ftrack, fakes, clock)
+    router.intercept(writes("delete", "Timer"), then_ftrack_is_down(fakes, never_arrives))
+    error = await alice.error(PAUSE, {"input": {"id": timer["id"]}})
+    assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    ftrack_of(fakes).control.reset()
+    clock.advance(30)
+    read = await get_timer(alice, timer["id"])
+    assert read is not None and read["state"] == "RUNNING" and read["elapsedSeconds"] == 150
+    stopped = (await alice.data(STOP, {"input": {"id": timer["id"]}}))["stopTimer"]
+    assert stopped["entry"]["durationSeconds"] == 150
+
+
+async def test_reads_are_retried_but_writes_are_not_repeated_blindly(
+    alice: GraphQLClient,
+    ftrack: Handle,
+    fakes: dict[str, Fake],
+    clock: ManualClock,
+    router: FakeRouter,
+) -> None:
+    """ftrack's reads are POSTs too: one that meets a 502 is asked again and the start goes
+    on; the start itself is sent once."""
+
+    async def bad_gateway(request: httpx.Request, forward: Forward) -> httpx.Response:
+        return httpx.Response(502, text="<html>Bad gateway</html>")
+
+    router.intercept(lambda r: b'"action":"query"' in r.content, bad_gateway)
+    data = await alice.data(START, {"input": ftrack.start_input(0)})
+    assert data["startTimer"]["timer"]["state"] == "RUNNING"
+    assert len([r for r in router.delivered if writes("create", "Timer")(r)]) == 1
+    assert len(timers(fakes)) == 1
