@@ -25,6 +25,7 @@ from timergate.domain import ManualClock
 from timergate.fakes.base import Fake
 from timergate.fakes.ftrack.seed import USER
 from timergate.gateway import Gateway
+from timergate.providers.ftrack import FtrackProvider
 
 RUNNING = "{ runningTimers { id state elapsedSeconds description context { type id title } } }"
 
@@ -250,7 +251,8 @@ async def test_polling_sees_running_and_paused_timers(
     user = await gateway.authenticator.authenticate(alice.token or "")
     assert user is not None and ftrack.key is not None
     provider = await gateway.connections.provider(user, ftrack.key)
-    seen = {t.id: t.state.value for t in await provider.open_timers(user)}  # type: ignore[attr-defined]
+    assert isinstance(provider, FtrackProvider)
+    seen = {t.id: t.state.value for t in await provider.open_timers(user)}
     assert seen == {native_id(paused["id"]): "PAUSED", native_id(running["id"]): "RUNNING"}
 
 
