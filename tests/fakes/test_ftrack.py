@@ -620,7 +620,7 @@ def test_timergate_fake_ftrack_prints_how_to_connect() -> None:
         assert seed["context"] == {
             "type": "Task",
             "id": seed["taskId"],
-            "title": "Nightfall / Compositing",
+            "title": "nightfall / Compositing",
         }
         assert set(description["credentials"]) == {"apiUser", "apiKey"}
         assert set(seed["otherCredentials"]) == {"apiUser", "apiKey"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from tests.conftest import GraphQLClient
 from timergate.domain.connections import TimerOperation
 from timergate.fakes.base import Fake, FakeDescription, Now
 
-__all__ = ["HARNESSES", "FakeRouter", "Handle", "Harness", "connect"]
+__all__ = ["HARNESSES", "FakeRouter", "Handle", "Harness", "Interceptor", "connect"]
 
 
 @dataclass(frozen=True)
@@ -75,22 +75,48 @@ class Handle:
         return given
 
 
+Forward = Callable[[httpx.Request], Awaitable[httpx.Response]]
+#: Stands between the gateway and a fake for chosen requests: forwards them (or not), and
+#: may lose the answer (raise) or change it.
+Interceptor = Callable[[httpx.Request, Forward], Awaitable[httpx.Response]]
+
+
 class FakeRouter(httpx.AsyncBaseTransport):
-    """Sends each request to the fake app serving its host; counts what each host got."""
+    """Sends each request to the fake app serving its host; counts what each host got.
+
+    :meth:`intercept` injects faults the fakes cannot make themselves, such as an answer lost
+    after the vendor acted on the request.
+    """
 
     def __init__(self) -> None:
         self._apps: dict[str, httpx.ASGITransport] = {}
+        self._interceptors: list[tuple[Callable[[httpx.Request], bool], Interceptor]] = []
         self.requests: dict[str, int] = {}
+        #: Every request that reached a fake, in order.
+        self.delivered: list[httpx.Request] = []
 
     def mount(self, host: str, fake: Fake) -> None:
         self._apps[host] = httpx.ASGITransport(app=fake.app)
 
+    def intercept(self, matches: Callable[[httpx.Request], bool], handler: Interceptor) -> None:
+        """Let ``handler`` take the next request that ``matches`` (once)."""
+        self._interceptors.append((matches, handler))
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for entry in self._interceptors:
+            matches, handler = entry
+            if matches(request):
+                self._interceptors.remove(entry)
+                return await handler(request, self._forward)
+        return await self._forward(request)
+
+    async def _forward(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
         transport = self._apps.get(host)
         if transport is None:
             raise httpx.ConnectError(f"no fake serves {host}", request=request)
         self.requests[host] = self.requests.get(host, 0) + 1
+        self.delivered.append(request)
         return await transport.handle_async_request(request)
 
     async def aclose(self) -> None:

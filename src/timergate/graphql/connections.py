@@ -42,6 +42,15 @@ class WorksectionCredentialsInput:
 
 
 @strawberry.input(
+    description="An ftrack username and that user's API key; timergate sends them as the "
+    "ftrack-user and ftrack-api-key headers."
+)
+class FtrackCredentialsInput:
+    api_user: str
+    api_key: str
+
+
+@strawberry.input(
     one_of=True,
     description="The credentials of exactly one vendor; they are checked with the vendor, "
     "then kept encrypted, and never returned.",
@@ -49,6 +58,7 @@ class WorksectionCredentialsInput:
 class ProviderCredentialsInput:
     noko: NokoCredentialsInput | None = strawberry.UNSET
     worksection: WorksectionCredentialsInput | None = strawberry.UNSET
+    ftrack: FtrackCredentialsInput | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -81,6 +91,7 @@ class DisconnectProviderPayload:
 _FIELDS: dict[str, ProviderKind] = {
     "noko": ProviderKind.NOKO,
     "worksection": ProviderKind.WORKSECTION,
+    "ftrack": ProviderKind.FTRACK,
 }
 
 

@@ -105,6 +105,14 @@ VENDORS: dict[ProviderKind, VendorSpec] = {
             module="timergate.providers.worksection",
             base_url_hint="https://youraccount.worksection.com",
         ),
+        VendorSpec(
+            kind=ProviderKind.FTRACK,
+            name="ftrack",
+            default_base_url=None,
+            public_hosts=("https://*.ftrackapp.com",),
+            module="timergate.providers.ftrack",
+            base_url_hint="https://yourstudio.ftrackapp.com",
+        ),
     )
 }
 

@@ -246,13 +246,15 @@ class Upstream:
         data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         allow: frozenset[int] = frozenset(),
+        retry: bool | None = None,
     ) -> httpx.Response:
         """Send one call; a 2xx (or a status in ``allow``) comes back, anything else raises.
 
         GET and HEAD are retried on timeouts, connection errors and 502/503/504 with
-        exponential backoff and jitter; other methods are sent once.
+        exponential backoff and jitter; other methods are sent once. ``retry`` overrides
+        that for APIs whose reads are POSTs (or whose write is safe to repeat).
         """
-        is_read = method in ("GET", "HEAD")
+        is_read = method in ("GET", "HEAD") if retry is None else retry
         attempts = self.read_attempts if is_read else 1
         try:
             async for attempt in stamina.retry_context(

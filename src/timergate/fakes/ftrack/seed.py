@@ -45,8 +45,9 @@ COMPOSITING = "60ea2084-61e7-4090-b761-fe36c3131031"
 LIGHTING = "f8100c76-4c6c-4c8f-a992-1cecc55c0c88"
 ANIMATION = "b16e43d2-47fe-4928-b441-216b68d8b2ac"
 
-#: The task the description line offers as the context to time: (id, title).
-SEED_TASK = (COMPOSITING, "Nightfall / Compositing")
+#: The task the description line offers as the context to time: (id, title), titled as
+#: timergate shows an ftrack context: its parent's name, then its own.
+SEED_TASK = (COMPOSITING, "nightfall / Compositing")
 
 # ftrack's built-in locations, with the ids every installation (and its Python client) uses.
 _LOCATIONS = {
