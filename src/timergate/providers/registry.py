@@ -44,11 +44,11 @@ class ProviderSetup:
     client: httpx.AsyncClient
     clock: Clock
     #: Record that the vendor refused the credentials (the connection's status shows it).
-    on_auth_failure: Callable[[], Awaitable[None]]
+    on_auth_failure: Callable[[], None]
     #: Keep new credentials (say, a refreshed access token), sealed as before.
     save_credentials: Callable[[Mapping[str, Any]], Awaitable[None]]
     #: Record that the connection needs the user to authorise it again.
-    on_reauthorization_needed: Callable[[], Awaitable[None]]
+    on_reauthorization_needed: Callable[[], None]
     #: A limiter pacing every connection to this vendor host at ``rate`` calls per
     #: ``period`` seconds (shared, as vendors count per client address); ``None`` when the
     #: operator switched pacing off.

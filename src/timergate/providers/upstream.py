@@ -17,7 +17,7 @@ upstream failures become the gateway's errors.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -232,8 +232,8 @@ class Upstream:
     auth: Callable[[httpx.Request], None]
     limiter: AsyncLimiter | None = None
     read_attempts: int = 3
-    #: Awaited before an auth failure is raised, so the connection's status says it first.
-    on_auth_failure: Callable[[], Awaitable[None]] | None = None
+    #: Called before an auth failure is raised, so the connection's status says it first.
+    on_auth_failure: Callable[[], None] | None = None
     default_headers: Mapping[str, str] = field(default_factory=dict)
 
     async def request(
@@ -307,7 +307,7 @@ class Upstream:
             return response
         error = self.error_for(response)
         if isinstance(error, UpstreamAuthFailed) and self.on_auth_failure is not None:
-            await self.on_auth_failure()
+            self.on_auth_failure()
         retry = retryable and response.status_code in _RETRYABLE_STATUSES
         if retry and isinstance(error, UpstreamError):
             raise _Retryable(error)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from timergate.domain import Clock, User
@@ -246,9 +247,9 @@ class ConnectionService:
         *,
         persist: bool,
     ) -> Provider:
-        async def mark(status: ConnectionStatus) -> None:
-            if persist and connection.status is not status:
-                await self._set_status(connection, status)
+        def mark(status: ConnectionStatus) -> None:
+            if persist:
+                self._mark(connection, status)
 
         async def save_credentials(new: Mapping[str, Any]) -> None:
             if not persist:
@@ -271,11 +272,18 @@ class ConnectionService:
         )
         return spec.factory()(setup)
 
-    async def _set_status(self, connection: Connection, status: ConnectionStatus) -> None:
-        await self._store.update_connection(
-            connection.user_id, connection.id, self._clock.now(), status=status
+    def _mark(self, connection: Connection, status: ConnectionStatus) -> None:
+        """Show ``status`` at once (the cached list) and keep it (the store, just after)."""
+        cached = self._connections.get(connection.user_id)
+        if cached is not None:
+            self._connections[connection.user_id] = [
+                replace(c, status=status) if c.id == connection.id else c for c in cached
+            ]
+        self._spawn(
+            self._store.update_connection(
+                connection.user_id, connection.id, self._clock.now(), status=status
+            )
         )
-        self.forget(connection.user_id, connection.id)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
