@@ -95,6 +95,17 @@ class SevenTimeAPI:
             f"{self.name} refused the request: {self.error_message(response)}", field=field
         )
 
+    def _list_refused(
+        self, response: httpx.Response, what: str
+    ) -> BadUserInput | UpstreamUnavailable:
+        if response.status_code == 400:
+            return self._refused(response)
+        # A list is always there: a 404 means the address is not Seven Time's API.
+        return self._unreadable(
+            f"HTTP 404 for its {what} ({self.error_message(response)}); is the connection's "
+            "baseUrl Seven Time's address?"
+        )
+
     def _unreadable(self, what: str) -> UpstreamUnavailable:
         return UpstreamUnavailable(f"{self.name} answered {what}.", provider=self._http.key)
 
@@ -131,7 +142,7 @@ class SevenTimeAPI:
             params = {"user": self.user_id, "limit": 100, "page": page}
             response = await self._send("GET", "/timers", params=params)
             if response.status_code in _NOT_FOUND:
-                raise self._refused(response)
+                raise self._list_refused(response, "active timers")
             data, pages, _ = self._page(response)
             found += [cast(SevenTimeTimerJSON, t) for t in data if self._owned_timer(t)]
             if page >= pages:
@@ -187,7 +198,7 @@ class SevenTimeAPI:
         }
         response = await self._send("GET", "/timeLogs", params=params)
         if response.status_code in _NOT_FOUND:
-            raise self._refused(response)
+            raise self._list_refused(response, "time logs")
         data, pages, total = self._page(response)
         logs = [cast(SevenTimeLogJSON, log) for log in data if self._owned_log(log)]
         return TimeLogPage(logs, len(logs) if total is None else total, pages)
