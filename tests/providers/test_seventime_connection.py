@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,17 +37,26 @@ from tests.graphql.support import (
     stop,
 )
 
+from timergate.config import Settings
 from timergate.domain import ManualClock, SystemClock, User
 from timergate.domain.connections import Connection, ConnectionStatus, ProviderKind
+from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.errors import UpstreamRateLimited
 from timergate.fakes.base import Fake, system_now
 from timergate.fakes.seventime import create_fake
+from timergate.gateway import Gateway
 from timergate.providers.registry import ProviderSetup
 from timergate.providers.seventime import SevenTimeProvider
 
 CONNECTIONS = "{ viewer { connections { id status } } }"
 RUNNING = "{ runningTimers { id state context { type id title } } }"
 ENTRY_IDS = "{ timeEntries(first: 100) { totalCount nodes { id } } }"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The suite's settings, polling connections often (only while someone listens)."""
+    return replace(settings, poll_interval_seconds=0.05)
 
 
 @pytest.fixture
@@ -60,18 +71,6 @@ def router(fakes: dict[str, Fake]) -> FaultRouter:
 def connect_input(**credentials: str) -> dict[str, Any]:
     given = {"clientSecret": SECRET, "userId": ANNA, **credentials}
     return {"input": {"baseUrl": SEVEN_TIME.base_url, "credentials": {"sevenTime": given}}}
-
-
-async def connection_status(client: GraphQLClient) -> str:
-    """The connection's status once the gateway has recorded a change (it does so in the
-    background, after answering)."""
-    for _ in range(200):
-        connections = (await client.data(CONNECTIONS))["viewer"]["connections"]
-        if connections[0]["status"] != ConnectionStatus.ACTIVE.value:
-            break
-        await asyncio.sleep(0.01)
-    status: str = connections[0]["status"]
-    return status
 
 
 async def start_on_project(client: GraphQLClient, connection: str) -> dict[str, Any]:
@@ -220,6 +219,44 @@ async def test_a_timer_stopped_in_seven_time_is_gone(
     assert (await alice.data(RUNNING))["runningTimers"] == []
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait (a bounded while) for something the gateway does in the background."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("it did not happen")
+
+
+async def test_changes_made_in_seven_times_app_reach_subscribers(
+    alice: GraphQLClient, gateway: Gateway, fakes: dict[str, Fake], router: FaultRouter
+) -> None:
+    """While the user listens, a timer started and then stopped in Seven Time's app reaches
+    their events as STARTED and STOPPED, once each."""
+    connection = await connect(alice)
+    user = await gateway.authenticator.authenticate(alice.token or "")
+    assert user is not None
+    seen: list[TimerEvent] = []
+    unsubscribe = await gateway.broker.subscribe(user_channel(user.id), seen.append)
+    router.sent.clear()
+    unwatch = await gateway.poller.watch(user)
+    try:
+        await until(lambda: ("GET", "/api/2/timers") in router.sent)  # the first look
+        account = fake_of(fakes).account
+        started = account.start_timer({"user": ANNA, "project": PROJECT})
+        await until(lambda: len(seen) >= 1)
+        account.stop_timer({"user": ANNA})
+        await until(lambda: len(seen) >= 2)
+    finally:
+        unwatch()
+        await unsubscribe()
+    assert [(e.type, e.timer and e.timer.id) for e in seen] == [
+        (TimerEventType.STARTED, started.id),
+        (TimerEventType.STOPPED, started.id),
+    ]
+    assert all(e.timer and e.timer.provider == connection for e in seen)
+
+
 # Seven Time's errors and limits.
 
 
@@ -255,7 +292,8 @@ async def test_seven_times_errors_become_gateway_codes_and_lose_nothing(
         assert "Invalid parameter 'user'" in error["message"]
     fake.control.reset()
     if status in (401, 403):
-        assert await connection_status(alice) == ConnectionStatus.AUTH_FAILED.value
+        connections = (await alice.data(CONNECTIONS))["viewer"]["connections"]
+        assert connections[0]["status"] == ConnectionStatus.AUTH_FAILED.value
     else:
         again = await get_timer(alice, timer["id"])
         assert again is not None and again["state"] == "RUNNING"
@@ -355,14 +393,17 @@ def _provider(fake: Fake, client: httpx.AsyncClient, *, paced: bool) -> SevenTim
     async def keep(_: Any) -> None:
         return None
 
+    async def note() -> None:
+        return None
+
     setup = ProviderSetup(
         connection=connection,
         credentials={"clientSecret": SECRET, "userId": ANNA},
         client=client,
         clock=SystemClock(),
-        on_auth_failure=lambda: None,
+        on_auth_failure=note,
         save_credentials=keep,
-        on_reauthorization_needed=lambda: None,
+        on_reauthorization_needed=note,
         limiter=lambda rate, period: AsyncLimiter(rate, period) if paced else None,
         state=_Notes(),
     )
