@@ -42,6 +42,18 @@ class WorksectionCredentialsInput:
 
 
 @strawberry.input(
+    description="A Seven Time API key (Settings, Integrations, API) and the Seven Time user "
+    "the connection acts as: the key acts for every user of the company, so timergate acts "
+    "only as this one."
+)
+class SevenTimeCredentialsInput:
+    client_secret: str = strawberry.field(description="The API key (the Client-Secret header).")
+    user_id: str = strawberry.field(
+        description="The _id of the Seven Time user whose timers this connection drives."
+    )
+
+
+@strawberry.input(
     description="An ftrack username and that user's API key; timergate sends them as the "
     "ftrack-user and ftrack-api-key headers."
 )
@@ -59,6 +71,7 @@ class ProviderCredentialsInput:
     noko: NokoCredentialsInput | None = strawberry.UNSET
     worksection: WorksectionCredentialsInput | None = strawberry.UNSET
     ftrack: FtrackCredentialsInput | None = strawberry.UNSET
+    seven_time: SevenTimeCredentialsInput | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -87,11 +100,12 @@ class DisconnectProviderPayload:
     id: strawberry.ID
 
 
-#: The field of ``ProviderCredentialsInput`` for each vendor.
+#: The field of ``ProviderCredentialsInput`` for each vendor (its Python name).
 _FIELDS: dict[str, ProviderKind] = {
     "noko": ProviderKind.NOKO,
     "worksection": ProviderKind.WORKSECTION,
     "ftrack": ProviderKind.FTRACK,
+    "seven_time": ProviderKind.SEVEN_TIME,
 }
 
 
@@ -104,7 +118,7 @@ def _credentials(value: ProviderCredentialsInput) -> tuple[ProviderKind, dict[st
         for key, raw in vars(given).items():
             if raw is None or isinstance(raw, UnsetType):
                 continue
-            field = f"input.credentials.{name}.{strawberry_name(key)}"
+            field = f"input.credentials.{strawberry_name(name)}.{strawberry_name(key)}"
             if isinstance(raw, str):
                 raw = check_text(raw, field=field, max_length=_MAX_CREDENTIAL_LENGTH)
             fields[strawberry_name(key)] = raw

@@ -113,6 +113,14 @@ VENDORS: dict[ProviderKind, VendorSpec] = {
             module="timergate.providers.ftrack",
             base_url_hint="https://yourstudio.ftrackapp.com",
         ),
+        VendorSpec(
+            kind=ProviderKind.SEVEN_TIME,
+            name="Seven Time",
+            default_base_url="https://app.seventime.se",
+            public_hosts=("https://app.seventime.se",),
+            module="timergate.providers.seventime",
+            base_url_hint="https://app.seventime.se",
+        ),
     )
 }
 
