@@ -25,12 +25,25 @@ class NokoCredentialsInput:
 
 
 @strawberry.input(
+    description="An Accelo user's access token (timers act as that user; a service "
+    "application's token cannot use them). To renew it when it expires, give the web or "
+    "installed application's clientId and clientSecret with the user's refreshToken."
+)
+class AcceloCredentialsInput:
+    token: str
+    client_id: str | None = strawberry.UNSET
+    client_secret: str | None = strawberry.UNSET
+    refresh_token: str | None = strawberry.UNSET
+
+
+@strawberry.input(
     one_of=True,
     description="The credentials of exactly one vendor; they are checked with the vendor, "
     "then kept encrypted, and never returned.",
 )
 class ProviderCredentialsInput:
     noko: NokoCredentialsInput | None = strawberry.UNSET
+    accelo: AcceloCredentialsInput | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -60,7 +73,7 @@ class DisconnectProviderPayload:
 
 
 #: The field of ``ProviderCredentialsInput`` for each vendor.
-_FIELDS: dict[str, ProviderKind] = {"noko": ProviderKind.NOKO}
+_FIELDS: dict[str, ProviderKind] = {"noko": ProviderKind.NOKO, "accelo": ProviderKind.ACCELO}
 
 
 def _credentials(value: ProviderCredentialsInput) -> tuple[ProviderKind, dict[str, Any]]:

@@ -97,6 +97,14 @@ VENDORS: dict[ProviderKind, VendorSpec] = {
             module="timergate.providers.noko",
             base_url_hint="https://api.nokotime.com",
         ),
+        VendorSpec(
+            kind=ProviderKind.ACCELO,
+            name="Accelo",
+            default_base_url=None,
+            public_hosts=("https://*.api.accelo.com",),
+            module="timergate.providers.accelo",
+            base_url_hint="https://{deployment}.api.accelo.com",
+        ),
     )
 }
 
