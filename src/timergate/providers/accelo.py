@@ -36,14 +36,14 @@ from timergate.domain import (
 from timergate.domain.connections import TimerOperation, capabilities
 from timergate.domain.entry import EntryChanges
 from timergate.domain.timer import UNSET, Unset
-from timergate.errors import BadUserInput, InvalidTransition, NotFound, UpstreamUnavailable
+from timergate.errors import NotFound, TimergateError, UpstreamUnavailable
 from timergate.providers.accelo_entries import AcceloEntries, LoggedTime
 from timergate.providers.accelo_rules import (
     against,
     billable_object,
     no_tags,
-    not_billable,
     subject_of,
+    timer_edit,
 )
 from timergate.providers.accelo_session import AcceloSession
 from timergate.providers.accelo_wire import (
@@ -311,13 +311,12 @@ class AcceloProvider:
             await self._session.call("DELETE", f"/timers/{timer_id}", missing=_NO_TIMER)
         except NotFound:
             pass  # removed meanwhile (say, in Accelo's app): the time is logged all the same
-        except Exception as exc:
+        except TimergateError as exc:
             if entry is None:
                 raise
-            what = getattr(exc, "message", type(exc).__name__)
             raise UpstreamUnavailable(
                 f"{self.name} logged the time (entry {entry.id}) but could not remove the "
-                f"timer ({what}); cancel the timer so its time is not logged twice.",
+                f"timer ({exc.message}); cancel the timer so its time is not logged twice.",
                 provider=self.key,
             ).with_details(entryId=entry.id) from None
         stopped = self._book.stopped(timer.id, now) if self._book.known(timer.id) else timer
@@ -347,44 +346,8 @@ class AcceloProvider:
         expected_version: int | None = None,
     ) -> Changed[Timer]:
         timer = await self._current(timer_id, expected_version)
-        details = timer.details
-        body: dict[str, Any] = {}
-        if not isinstance(changes.description, Unset):
-            if changes.description is None:
-                raise BadUserInput(
-                    "An Accelo timer always has a subject: give a new description instead.",
-                    field="input.description",
-                )
-            subject = subject_of(changes.description, None, field="input.description")
-            if subject != details.description:
-                body["subject"] = subject
-        context = details.context
-        if not isinstance(changes.context, Unset) and changes.context != details.context:
-            if changes.context is None:
-                raise BadUserInput(
-                    "An Accelo timer's object can be changed but not removed.",
-                    field="input.context",
-                )
-            against_type, against_id = against(changes.context)
-            body |= {"against_type": against_type, "against_id": against_id}
-            context = changes.context
-        if not isinstance(changes.tags, Unset) and changes.tags:
-            raise no_tags("input.tags")
-        if not isinstance(changes.elapsed, Unset):
-            if timer.state is not TimerState.PAUSED:
-                raise InvalidTransition(
-                    "The elapsed time can only be set while the timer is PAUSED; pause it first.",
-                    state=timer.state.value,
-                )
-            seconds = int(changes.elapsed.total_seconds())
-            if seconds != elapsed_seconds(timer, now):
-                body["seconds"] = str(seconds)
-        on_billable = billable_object(context)
-        nonbillable = timer.id in self._nonbillable
-        if not isinstance(changes.billable, Unset):
-            if changes.billable and not on_billable:
-                raise not_billable("input.billable")
-            nonbillable = on_billable and not changes.billable
+        edit = timer_edit(timer, changes, now, nonbillable=timer.id in self._nonbillable)
+        body = edit.body
         if body:
             raw = await self._session.call(
                 "PUT",
@@ -394,7 +357,7 @@ class AcceloProvider:
             )
         else:
             raw = None
-        await self._note_nonbillable(timer.id, nonbillable)
+        await self._note_nonbillable(timer.id, edit.nonbillable)
         updated = self._observe(raw) if raw is not None else await self._current(timer_id, None)
         return Changed(updated, updated.version != timer.version)
 

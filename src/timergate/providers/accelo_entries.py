@@ -11,7 +11,7 @@ first) and paged with ``_page``/``_limit``; text is matched here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from timergate.domain import (
 from timergate.domain.entry import EntryChanges, edit_entry, new_entry
 from timergate.errors import BadUserInput, NotFound, UpstreamUnavailable
 from timergate.providers.accelo_rules import (
+    activity_filters,
     against,
     billable_object,
     no_tags,
@@ -316,27 +317,7 @@ class AcceloEntries:
     async def _filters(
         self, user: User, filter: EntryFilter, before: datetime | None
     ) -> str | None:
-        """Accelo's ``_filters`` for ``filter``; ``None`` when nothing can match."""
-        me = await self.staff_id()
-        parts = ["owner_type(staff)", f"owner_id({me})", "time_allocation_not(0)"]
-        if filter.context_type is not None:
-            kind = filter.context_type.lower()
-            if not kind.replace("_", "").isalpha() or not kind.isascii():
-                return None
-            parts.append(f"against_type({kind})")
-        if filter.context_id is not None:
-            if not filter.context_id.isascii() or not filter.context_id.isdigit():
-                return None
-            parts.append(f"against_id({number(filter.context_id)})")
-        zone = user.time_zone
-        if filter.date_from is not None:
-            parts.append(f"date_started_after({unix(_day_start(filter.date_from, zone)) - 1})")
-        bounds = [unix(before) + 1] if before is not None else []
-        if filter.date_to is not None:
-            bounds.append(unix(_day_start(filter.date_to + timedelta(days=1), zone)))
-        if bounds:
-            parts.append(f"date_started_before({min(bounds)})")
-        return ",".join(parts)
+        return activity_filters(await self.staff_id(), filter, user.time_zone, before)
 
     async def list_entries(
         self, user: User, filter: EntryFilter, *, first: int, after: After | None
@@ -396,11 +377,6 @@ class AcceloEntries:
                 f"{self._session.name} answered a count timergate cannot read.",
                 provider=self._session.key,
             ) from None
-
-
-def _day_start(day: date, time_zone: str) -> datetime:
-    """The first instant of ``day`` in ``time_zone``."""
-    return datetime.combine(day, time(0), ZoneInfo(time_zone)).astimezone(UTC)
 
 
 def _object_key(context: TimerContext | None) -> tuple[str, str] | None:

@@ -1,13 +1,35 @@
 """What Accelo accepts from a user, checked before anything is sent: a timer's or activity's
-subject, the object it is against, billable time, and no tags."""
+subject, the object it is against, billable time, no tags, and seconds only while paused; and
+how the gateway's entry filters read in Accelo's filter language."""
 
 from __future__ import annotations
 
-from timergate.domain import TimerContext
-from timergate.errors import BadUserInput
-from timergate.providers.accelo_wire import BILLABLE_AGAINST, MAX_SUBJECT_LENGTH, number
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-__all__ = ["against", "billable_object", "no_tags", "not_billable", "subject_of"]
+from timergate.domain import (
+    EntryFilter,
+    Timer,
+    TimerChanges,
+    TimerContext,
+    TimerState,
+    elapsed_seconds,
+)
+from timergate.domain.timer import Unset
+from timergate.errors import BadUserInput, InvalidTransition
+from timergate.providers.accelo_wire import MAX_SUBJECT_LENGTH, may_bill, number, unix
+
+__all__ = [
+    "TimerEdit",
+    "activity_filters",
+    "against",
+    "billable_object",
+    "no_tags",
+    "not_billable",
+    "subject_of",
+    "timer_edit",
+]
 
 
 def subject_of(description: str | None, context: TimerContext | None, *, field: str) -> str:
@@ -49,8 +71,8 @@ def against(context: TimerContext, *, field: str = "input.context") -> tuple[str
 
 
 def billable_object(context: TimerContext | None) -> bool:
-    """Whether Accelo takes billable time against this object."""
-    return context is not None and context.type.lower() in BILLABLE_AGAINST
+    """Whether Accelo may take billable time for this object."""
+    return context is not None and may_bill(context.type)
 
 
 def no_tags(field: str) -> BadUserInput:
@@ -63,3 +85,85 @@ def not_billable(field: str) -> BadUserInput:
         "contract period; log this time as non-billable (billable: false).",
         field=field,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TimerEdit:
+    """What an edit of a timer sends to Accelo, and the user's billable choice after it."""
+
+    #: The form of ``PUT /timers/{id}`` (empty: nothing to send).
+    body: dict[str, str]
+    #: Whether the timer's time is to be logged non-billable.
+    nonbillable: bool
+
+
+def timer_edit(
+    timer: Timer, changes: TimerChanges, now: datetime, *, nonbillable: bool
+) -> TimerEdit:
+    """Check ``changes`` against what Accelo can keep and say what to send."""
+    details = timer.details
+    body: dict[str, str] = {}
+    if not isinstance(changes.description, Unset):
+        if changes.description is None:
+            raise BadUserInput(
+                "An Accelo timer always has a subject: give a new description instead.",
+                field="input.description",
+            )
+        subject = subject_of(changes.description, None, field="input.description")
+        if subject != details.description:
+            body["subject"] = subject
+    context = details.context
+    if not isinstance(changes.context, Unset) and changes.context != details.context:
+        if changes.context is None:
+            raise BadUserInput(
+                "An Accelo timer's object can be changed but not removed.", field="input.context"
+            )
+        body["against_type"], body["against_id"] = against(changes.context)
+        context = changes.context
+    if not isinstance(changes.tags, Unset) and changes.tags:
+        raise no_tags("input.tags")
+    if not isinstance(changes.elapsed, Unset):
+        if timer.state is not TimerState.PAUSED:
+            raise InvalidTransition(
+                "The elapsed time can only be set while the timer is PAUSED; pause it first.",
+                state=timer.state.value,
+            )
+        seconds = int(changes.elapsed.total_seconds())
+        if seconds != elapsed_seconds(timer, now):
+            body["seconds"] = str(seconds)
+    on_billable = billable_object(context)
+    if not isinstance(changes.billable, Unset):
+        if changes.billable and not on_billable:
+            raise not_billable("input.billable")
+        nonbillable = not changes.billable
+    return TimerEdit(body, nonbillable and on_billable)
+
+
+def activity_filters(
+    staff_id: int, filter: EntryFilter, time_zone: str, before: datetime | None
+) -> str | None:
+    """``_filters`` selecting the user's logged time that ``filter`` (and, for a later page,
+    ``before``) allows; ``None`` when nothing can match. Days are the user's days."""
+    parts = ["owner_type(staff)", f"owner_id({staff_id})", "time_allocation_not(0)"]
+    if filter.context_type is not None:
+        kind = filter.context_type.lower()
+        if not kind.replace("_", "").isalpha() or not kind.isascii():
+            return None
+        parts.append(f"against_type({kind})")
+    if filter.context_id is not None:
+        if not filter.context_id.isascii() or not filter.context_id.isdigit():
+            return None
+        parts.append(f"against_id({number(filter.context_id)})")
+    if filter.date_from is not None:
+        parts.append(f"date_started_after({unix(_day_start(filter.date_from, time_zone)) - 1})")
+    # Accelo keeps only the last of a filter given twice: one upper bound, the tighter.
+    bounds = [unix(before) + 1] if before is not None else []
+    if filter.date_to is not None:
+        bounds.append(unix(_day_start(filter.date_to + timedelta(days=1), time_zone)))
+    if bounds:
+        parts.append(f"date_started_before({min(bounds)})")
+    return ",".join(parts)
+
+
+def _day_start(day: date, time_zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(time_zone)).astimezone(UTC)

@@ -27,6 +27,7 @@ __all__ = [
     "WireError",
     "entry_from_activity",
     "logged_seconds",
+    "may_bill",
     "number",
     "read_envelope",
     "timer_snapshot",
@@ -35,6 +36,14 @@ __all__ = [
 
 #: Objects an activity may carry billable time against (anything else logs non-billable).
 BILLABLE_AGAINST = frozenset({"issue", "job", "milestone", "contract", "contract_period"})
+
+
+def may_bill(object_type: str) -> bool:
+    """Whether time on this object may be billable (a task's time goes to its parent: a job,
+    issue or milestone, as a rule)."""
+    return object_type.lower() in BILLABLE_AGAINST or object_type.lower() == "task"
+
+
 #: Accelo documents no limit; its subjects are short text, and longer ones are refused.
 MAX_SUBJECT_LENGTH = 255
 TIMER_FIELDS = "status,against_type,against_id,against_title,staff_id"
@@ -162,7 +171,7 @@ def timer_snapshot(raw: AcceloTimerJSON, seen_at: datetime, *, nonbillable: bool
             description=(subject.strip() or None) if isinstance(subject, str) else None,
             context=context,
             tags=(),
-            billable=context is not None and context.type in BILLABLE_AGAINST and not nonbillable,
+            billable=context is not None and may_bill(context.type) and not nonbillable,
         ),
         seen_at=seen_at,
     )
