@@ -3,6 +3,7 @@ the gateway (status marks, saved credentials, waits), for the adapter's own test
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -67,6 +68,8 @@ class _Counting(httpx.AsyncBaseTransport):
         self._fault = fault
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # As over a network, other calls may go on meanwhile (the fake in process never waits).
+        await asyncio.sleep(0)
         self._record.requests[f"{request.method} {request.url.path}"] += 1
         replaced = self._fault(request) if self._fault is not None else None
         if isinstance(replaced, httpx.Response):

@@ -3,6 +3,7 @@ stop and log written as activities, and the user's time never lost."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
@@ -270,6 +271,24 @@ async def test_when_the_timer_cannot_be_removed_the_error_names_the_logged_entry
         (activity,) = activities_of(fake)
         assert failed.value.details == {"entryId": str(activity.id)}
         assert "cancel the timer" in failed.value.message
+
+
+async def test_two_stops_at_once_log_the_time_once(
+    accelo: tuple[AcceloProvider, Gatekeeper], fake: AcceloFake, clock: ManualClock
+) -> None:
+    """Stopped from two devices at once, a timer's time is logged once; the other stop finds
+    nothing left to stop."""
+    provider, _ = accelo
+    timer = (await provider.start(USER, details(), clock.now())).timer
+    clock.advance(70)
+    results = await asyncio.gather(
+        provider.stop(USER, timer.id, clock.now()),
+        provider.stop(USER, timer.id, clock.now()),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["NotFound", "StopResult"]
+    (activity,) = activities_of(fake)
+    assert activity.billable == 70
 
 
 async def test_seconds_are_set_only_on_a_paused_timer(

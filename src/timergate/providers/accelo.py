@@ -123,6 +123,7 @@ class AcceloProvider:
         #: Timers on billable objects whose time the user wants logged as non-billable
         #: (Accelo's timers have no such flag; kept in the connection's notes).
         self._nonbillable: set[str] = set()
+        self._ending = asyncio.Lock()
 
     async def open(self) -> None:
         noted = await self._state.get(_NONBILLABLE)
@@ -284,6 +285,18 @@ class AcceloProvider:
         *,
         expected_version: int | None = None,
     ) -> StopResult:
+        # One ending at a time: two stops of one timer must not log its time twice.
+        async with self._ending:
+            return await self._log(user, timer_id, request, now, expected_version)
+
+    async def _log(
+        self,
+        user: User,
+        timer_id: str,
+        request: LogRequest,
+        now: datetime,
+        expected_version: int | None,
+    ) -> StopResult:
         timer = await self._current(timer_id, expected_version)
         seconds = (
             int(request.duration.total_seconds())
@@ -319,7 +332,7 @@ class AcceloProvider:
                 f"timer ({exc.message}); cancel the timer so its time is not logged twice.",
                 provider=self.key,
             ).with_details(entryId=entry.id) from None
-        stopped = self._book.stopped(timer.id, now) if self._book.known(timer.id) else timer
+        stopped = self._book.stopped(timer.id, now)
         await self._note_nonbillable(timer.id, False)
         if entry is not None:
             stopped = replace(stopped, entry_id=entry.id)
@@ -328,8 +341,9 @@ class AcceloProvider:
     async def cancel(
         self, user: User, timer_id: str, now: datetime, *, expected_version: int | None = None
     ) -> Timer:
-        timer = await self._current(timer_id, expected_version)
-        await self._session.call("PUT", f"/timers/{timer_id}/cancel", missing=_NO_TIMER)
+        async with self._ending:
+            timer = await self._current(timer_id, expected_version)
+            await self._session.call("PUT", f"/timers/{timer_id}/cancel", missing=_NO_TIMER)
         self._book.forget(timer.id)
         await self._note_nonbillable(timer.id, False)
         return timer
