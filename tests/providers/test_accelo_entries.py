@@ -4,6 +4,7 @@ pages and filters, and written, edited and deleted as activities."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -99,7 +100,7 @@ async def test_filters_by_day_in_the_users_time_zone_and_by_object(
 ) -> None:
     """Dates are the user's days; a context filter selects the object the time is against."""
     provider, _ = accelo
-    tokyo = USER.__class__(USER.id, USER.name, "Asia/Tokyo", USER.created_at)
+    tokyo = replace(USER, time_zone="Asia/Tokyo")
     # 23:30 UTC on 1 March is 08:30 on 2 March in Tokyo.
     logged(fake, 2101, MORGAN, datetime(2026, 3, 1, 23, 30, tzinfo=UTC), 600)
     logged(fake, 2102, MORGAN, datetime(2026, 3, 1, 10, 0, tzinfo=UTC), 600)

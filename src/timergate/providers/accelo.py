@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from timergate.domain import (
@@ -31,14 +31,14 @@ from timergate.domain import (
     TimerState,
     User,
     check_version,
-    elapsed_seconds,
 )
 from timergate.domain.connections import TimerOperation, capabilities
 from timergate.domain.entry import EntryChanges
 from timergate.domain.timer import UNSET, Unset
 from timergate.errors import NotFound, TimergateError, UpstreamUnavailable
-from timergate.providers.accelo_entries import AcceloEntries, LoggedTime
+from timergate.providers.accelo_entries import AcceloEntries
 from timergate.providers.accelo_rules import (
+    LoggedTime,
     against,
     billable_object,
     no_tags,
@@ -298,26 +298,8 @@ class AcceloProvider:
         expected_version: int | None,
     ) -> StopResult:
         timer = await self._current(timer_id, expected_version)
-        seconds = (
-            int(request.duration.total_seconds())
-            if request.duration is not None
-            else elapsed_seconds(timer, now)
-        )
-        description = timer.details.description
-        if not isinstance(request.description, Unset) and request.description is not None:
-            description = request.description
-        started_at = timer.started_at
-        if request.date is not None:
-            started_at = self._entries.on_day(started_at, request.date, user.time_zone)
-        logged = LoggedTime(
-            subject=subject_of(description, timer.details.context, field="input.description"),
-            context=timer.details.context,
-            seconds=seconds,
-            billable=timer.details.billable if request.billable is None else request.billable,
-            billable_given=request.billable is not None,
-            started_at=started_at,
-            ended_at=started_at + max(now - timer.started_at, timedelta(seconds=seconds)),
-        )
+        logged = LoggedTime.of_timer(timer, request, now, user.time_zone)
+        seconds = logged.seconds
         # The time is written first: if Accelo refuses it, the timer stays as it was.
         entry = await self._entries.log_time(user, logged, now) if seconds > 0 else None
         try:

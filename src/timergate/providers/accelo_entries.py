@@ -10,10 +10,8 @@ first) and paged with ``_page``/``_limit``; text is matched here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from timergate.domain import (
     After,
@@ -29,11 +27,13 @@ from timergate.domain import (
 from timergate.domain.entry import EntryChanges, edit_entry, new_entry
 from timergate.errors import BadUserInput, NotFound, UpstreamUnavailable
 from timergate.providers.accelo_rules import (
+    LoggedTime,
     activity_filters,
     against,
     billable_object,
     no_tags,
     not_billable,
+    on_day,
     subject_of,
 )
 from timergate.providers.accelo_session import AcceloSession
@@ -50,26 +50,12 @@ from timergate.providers.accelo_wire import (
 from timergate.providers.base import Changed, NewEntry
 from timergate.providers.listing import entry_matches, page_after
 
-__all__ = ["AcceloEntries", "LoggedTime"]
+__all__ = ["AcceloEntries"]
 
 _NO_ENTRY = "No time entry with that id; it may have been deleted."
 _PAGE = 100
 #: At most this many activities are read for one answer (the hourly allowance is shared).
 _MAX_PAGES = 50
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedTime:
-    """Time to log as a new activity."""
-
-    subject: str
-    context: TimerContext | None
-    seconds: int
-    billable: bool
-    #: Whether the user asked for ``billable`` (rather than it following the timer).
-    billable_given: bool
-    started_at: datetime
-    ended_at: datetime
 
 
 class AcceloEntries:
@@ -122,13 +108,6 @@ class AcceloEntries:
                 f"{self._session.name} answered an activity timergate cannot read ({exc}).",
                 provider=self._session.key,
             ) from None
-
-    @staticmethod
-    def on_day(instant: datetime, day: date, time_zone: str) -> datetime:
-        """``instant``'s time of day in ``time_zone``, on ``day``."""
-        zone = ZoneInfo(time_zone)
-        local = instant.astimezone(zone)
-        return datetime.combine(day, local.time(), zone).astimezone(instant.tzinfo)
 
     # Writing.
 
@@ -211,7 +190,7 @@ class AcceloEntries:
             )
         started, ended = draft.started_at, draft.ended_at
         if draft.date != local_date(started, user.time_zone):
-            started = self.on_day(started, draft.date, user.time_zone)
+            started = on_day(started, draft.date, user.time_zone)
             ended = started + (draft.ended_at - draft.started_at)
         logged = LoggedTime(
             subject=subject_of(
@@ -255,7 +234,7 @@ class AcceloEntries:
             body["subject"] = subject_of(new.description, None, field="input.description")
         started, ended = edited.started_at, edited.ended_at
         if edited.date != local_date(started, user.time_zone):
-            started = self.on_day(started, edited.date, user.time_zone)
+            started = on_day(started, edited.date, user.time_zone)
             ended = started + (edited.ended_at - edited.started_at)
         if started != entry.started_at:
             body["date_started"] = str(unix(started))

@@ -1,6 +1,6 @@
 """What Accelo accepts from a user, checked before anything is sent: a timer's or activity's
-subject, the object it is against, billable time, no tags, and seconds only while paused; and
-how the gateway's entry filters read in Accelo's filter language."""
+subject, the object it is against, billable time, no tags, and seconds only while paused; the
+time a timer logs; and how the gateway's entry filters read in Accelo's filter language."""
 
 from __future__ import annotations
 
@@ -19,14 +19,17 @@ from timergate.domain import (
 from timergate.domain.timer import Unset
 from timergate.errors import BadUserInput, InvalidTransition
 from timergate.providers.accelo_wire import MAX_SUBJECT_LENGTH, may_bill, number, unix
+from timergate.providers.base import LogRequest
 
 __all__ = [
+    "LoggedTime",
     "TimerEdit",
     "activity_filters",
     "against",
     "billable_object",
     "no_tags",
     "not_billable",
+    "on_day",
     "subject_of",
     "timer_edit",
 ]
@@ -167,3 +170,50 @@ def activity_filters(
 
 def _day_start(day: date, time_zone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(time_zone)).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedTime:
+    """Time to log as a new activity."""
+
+    subject: str
+    context: TimerContext | None
+    seconds: int
+    billable: bool
+    #: Whether the user asked for ``billable`` (rather than it following the timer).
+    billable_given: bool
+    started_at: datetime
+    ended_at: datetime
+
+    @classmethod
+    def of_timer(
+        cls, timer: Timer, request: LogRequest, now: datetime, time_zone: str
+    ) -> LoggedTime:
+        """A timer's time as ``stop`` (or ``log``, with its choices) logs it at ``now``."""
+        seconds = (
+            int(request.duration.total_seconds())
+            if request.duration is not None
+            else elapsed_seconds(timer, now)
+        )
+        description = timer.details.description
+        if not isinstance(request.description, Unset) and request.description is not None:
+            description = request.description
+        started_at = timer.started_at
+        if request.date is not None:
+            started_at = on_day(started_at, request.date, time_zone)
+        return cls(
+            subject=subject_of(description, timer.details.context, field="input.description"),
+            context=timer.details.context,
+            seconds=seconds,
+            billable=timer.details.billable if request.billable is None else request.billable,
+            billable_given=request.billable is not None,
+            started_at=started_at,
+            ended_at=started_at + max(now - timer.started_at, timedelta(seconds=seconds)),
+        )
+
+
+def on_day(instant: datetime, day: date, time_zone: str) -> datetime:
+    """``instant``'s time of day in ``time_zone``, on ``day``."""
+    zone = ZoneInfo(time_zone)
+    local = instant.astimezone(zone)
+    return datetime.combine(day, local.time(), zone).astimezone(instant.tzinfo)
