@@ -63,6 +63,18 @@ class FtrackCredentialsInput:
 
 
 @strawberry.input(
+    description="An Accelo user's access token (timers act as that user; a service "
+    "application's token cannot use them). To renew it when it expires, give the web or "
+    "installed application's clientId and clientSecret with the user's refreshToken."
+)
+class AcceloCredentialsInput:
+    token: str
+    client_id: str | None = strawberry.UNSET
+    client_secret: str | None = strawberry.UNSET
+    refresh_token: str | None = strawberry.UNSET
+
+
+@strawberry.input(
     one_of=True,
     description="The credentials of exactly one vendor; they are checked with the vendor, "
     "then kept encrypted, and never returned.",
@@ -72,6 +84,7 @@ class ProviderCredentialsInput:
     worksection: WorksectionCredentialsInput | None = strawberry.UNSET
     ftrack: FtrackCredentialsInput | None = strawberry.UNSET
     seven_time: SevenTimeCredentialsInput | None = strawberry.UNSET
+    accelo: AcceloCredentialsInput | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -106,6 +119,7 @@ _FIELDS: dict[str, ProviderKind] = {
     "worksection": ProviderKind.WORKSECTION,
     "ftrack": ProviderKind.FTRACK,
     "seven_time": ProviderKind.SEVEN_TIME,
+    "accelo": ProviderKind.ACCELO,
 }
 
 

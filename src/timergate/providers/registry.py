@@ -121,6 +121,14 @@ VENDORS: dict[ProviderKind, VendorSpec] = {
             module="timergate.providers.seventime",
             base_url_hint="https://app.seventime.se",
         ),
+        VendorSpec(
+            kind=ProviderKind.ACCELO,
+            name="Accelo",
+            default_base_url=None,
+            public_hosts=("https://*.api.accelo.com",),
+            module="timergate.providers.accelo",
+            base_url_hint="https://{deployment}.api.accelo.com",
+        ),
     )
 }
 

@@ -139,13 +139,15 @@ class ConnectionService:
             created_at=now,
             updated_at=now,
         )
-        probe = self._build(spec, draft, credentials, persist=False)
+        # The check may renew the credentials (a refreshed token): keep what it ended with.
+        checked = dict(credentials)
+        probe = self._build(spec, draft, credentials, persist=False, renewed=checked)
         await probe.open()
         try:
             await probe.verify()
         finally:
             await probe.close()
-        sealed = vault.seal(_owner(user.id, kind), credentials)
+        sealed = vault.seal(_owner(user.id, kind), checked)
         connection = await self._store.add_connection(user.id, kind, label, url, sealed, now)
         self._connections.pop(user.id, None)
         return connection
@@ -246,6 +248,7 @@ class ConnectionService:
         credentials: Mapping[str, Any],
         *,
         persist: bool,
+        renewed: dict[str, Any] | None = None,
     ) -> Provider:
         def mark(status: ConnectionStatus) -> None:
             if persist:
@@ -253,6 +256,9 @@ class ConnectionService:
 
         async def save_credentials(new: Mapping[str, Any]) -> None:
             if not persist:
+                if renewed is not None:
+                    renewed.clear()
+                    renewed.update(new)
                 return
             sealed = self._require_vault().seal(_owner(connection.user_id, spec.kind), new)
             await self._store.update_connection(
