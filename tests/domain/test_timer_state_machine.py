@@ -1,8 +1,8 @@
 """The timer state machine against a reference model, under a clock the test moves.
 
-The model counts elapsed time the naive way (every RUNNING timer gains each clock step) and
-keeps the one-running-timer rule as the local provider does: starting or resuming a timer
-pauses the user's other running timer first.
+The model counts elapsed time the naive way (every RUNNING timer gains each clock step). The
+domain's functions change one timer each; the one-running-timer rule, which spans a user's
+timers, belongs to the provider and the store (tests/providers/test_local_one_running.py).
 """
 
 from __future__ import annotations
@@ -110,15 +110,6 @@ class TimerMachine(RuleBasedStateMachine):
         m.state = TimerState.STOPPED
         m.version += 1
 
-    def _pause_others(self, user_id: int, keep: str | None = None) -> None:
-        """The provider's rule: pause the user's running timers before starting another."""
-        now = self.clock.now()
-        for key, m in self.model.items():
-            if key != keep and m.user_id == user_id and m.state is TimerState.RUNNING:
-                self.real[key] = pause(self.real[key], now)
-                m.state = TimerState.PAUSED
-                m.version += 1
-
     # Rules.
 
     @initialize()
@@ -135,7 +126,6 @@ class TimerMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.real) < MAX_TIMERS)
     @rule(target=timers, user_id=st.sampled_from(sorted(USERS)), details=DETAILS)
     def start(self, user_id: int, details: TimerDetails) -> str:
-        self._pause_others(user_id)
         key = str(self.next_id)
         self.next_id += 1
         timer = new_timer(
@@ -175,7 +165,6 @@ class TimerMachine(RuleBasedStateMachine):
         if m.state is TimerState.RUNNING:
             assert after is before, "resuming a RUNNING timer is no change"
             return
-        self._pause_others(m.user_id, keep=key)
         m.state = TimerState.RUNNING
         m.version += 1
         self.real[key] = after
@@ -297,16 +286,6 @@ class TimerMachine(RuleBasedStateMachine):
             m = self.model[key]
             assert shown >= m.floor, f"timer {key} went back from {m.floor} to {shown}"
             m.floor = shown
-
-    @invariant()
-    def at_most_one_running_timer_per_user(self) -> None:
-        for user_id in USERS:
-            running = [
-                t
-                for t in self.real.values()
-                if t.user_id == user_id and t.state is TimerState.RUNNING
-            ]
-            assert len(running) <= 1, running
 
 
 TimerMachine.TestCase.settings = settings(

@@ -5,7 +5,7 @@ The limits are public (the README lists them) so clients can check before they s
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from timergate.errors import BadUserInput
@@ -32,7 +32,6 @@ MAX_CONTEXT_FIELD_LENGTH = 100
 MAX_CONTEXT_TITLE_LENGTH = 300
 #: One entry covers at most this long (a year), which also bounds any duration override.
 MAX_DURATION_SECONDS = 366 * 24 * 3600
-MAX_DATE = date(9999, 12, 31)
 
 
 def check_text(value: str, *, field: str, max_length: int, allow_blank: bool = False) -> str:

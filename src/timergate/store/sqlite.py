@@ -399,13 +399,6 @@ class SQLiteTimerStore:
         row = next(iter(rows), None)
         return _user(row) if row else None
 
-    async def get_user(self, user_id: int) -> User | None:
-        rows = await self._db.execute_fetchall(
-            f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
-        )
-        row = next(iter(rows), None)
-        return _user(row) if row else None
-
     async def grant_tokens(self, grants: Sequence[TokenGrant], now: datetime) -> list[User]:
         created = to_us(now)
         names = list(dict.fromkeys(g.user_name for g in grants))
