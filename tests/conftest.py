@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,20 @@ from timergate.auth import hash_token, new_token
 from timergate.config import Settings
 from timergate.domain import ManualClock, TokenGrant
 from timergate.gateway import Gateway
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data directory of the run's own (XDG_DATA_HOME), so a default store stays out of the
+    user's; servers started as subprocesses inherit it."""
+    before = os.environ.get("XDG_DATA_HOME")
+    home = tmp_path_factory.mktemp("data-home")
+    os.environ["XDG_DATA_HOME"] = str(home)
+    yield home
+    if before is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = before
 
 
 @pytest.fixture

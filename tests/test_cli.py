@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+import re
+from dataclasses import fields, replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from timergate.app import create_app
-from timergate.cli import main
-from timergate.config import Settings
+from timergate.auth import hash_token
+from timergate.cli import main, settings_from
+from timergate.config import ENVIRONMENT, Settings
+from timergate.demo import demo_token
+from timergate.gateway import default_key_file
+from timergate.store import open_store
 
 
 async def token_create(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
@@ -70,7 +75,7 @@ async def test_the_database_comes_from_the_environment(
     monkeypatch.setenv("TIMERGATE_DATABASE_URL", settings.database_url)
     (token,) = await token_create(capsys, "--user", "dana")
     assert await viewer_name(http, token) == "dana"
-    assert list(elsewhere.iterdir()) == []  # not the default sqlite:///timergate.db
+    assert list(elsewhere.iterdir()) == []
 
 
 async def test_a_flag_wins_over_the_environment(
@@ -101,29 +106,68 @@ def test_unusable_user_names_are_refused(
     assert not database.exists()
 
 
-def test_serve_help_names_the_environment_variables(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`timergate serve --help` shows the TIMERGATE_ variable behind each flag."""
+def serve_help(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The text of `timergate serve --help`."""
     monkeypatch.setenv("COLUMNS", "100")
     with pytest.raises(SystemExit) as exit_info:
         main(["serve", "--help"])
     assert exit_info.value.code == 0
-    text = capsys.readouterr().out
-    for variable in (
-        "TIMERGATE_HOST",
-        "TIMERGATE_PORT",
-        "TIMERGATE_DATABASE_URL",
-        "TIMERGATE_BROKER_URL",
-        "TIMERGATE_ALLOWED_ORIGINS",
-        "TIMERGATE_LOG_LEVEL",
-        "TIMERGATE_ACCESS_LOG",
-        "TIMERGATE_MAX_CONNECTIONS_PER_USER",
-        "TIMERGATE_RATE_LIMIT_PER_TOKEN",
-        "TIMERGATE_RATE_LIMIT_PER_ADDRESS",
-        "TIMERGATE_RATE_LIMIT_STORAGE",
-    ):
-        assert variable in text
+    return capsys.readouterr().out
+
+
+def help_entries(text: str) -> dict[str, str]:
+    """Each option of a --help text (its first long flag) and its description, on one line."""
+    entries: dict[str, str] = {}
+    flag = None
+    for line in text.splitlines():
+        option = re.match(r"^  (?:-\w, )?(--[\w-]+)", line)
+        if option:
+            flag = option.group(1)
+            entries[flag] = line
+        elif flag is not None and line.startswith("   "):
+            entries[flag] += " " + line.strip()
+        else:
+            flag = None
+    return {flag: " ".join(entry.split()) for flag, entry in entries.items()}
+
+
+#: Settings without a flag, and why.
+NO_FLAG = {
+    # On a command line the key would show in every process listing.
+    "secret_key": "TIMERGATE_SECRET_KEY",
+}
+
+
+def test_every_serve_setting_has_a_flag_and_a_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each field of Settings is set by a `serve` flag whose help names its TIMERGATE_ variable,
+    and the flag sets that field; the one secret is named in the help as a variable."""
+    text = serve_help(capsys, monkeypatch)
+    entries = help_entries(text)
+    flags = {field.name: None for field in fields(Settings)}
+    for flag, entry in entries.items():
+        for name in flags:
+            if f"[env: {ENVIRONMENT[name]}]" in entry:
+                assert flags[name] is None, f"two flags for {name}"
+                flags[name] = flag
+    for name, variable in NO_FLAG.items():
+        assert flags.pop(name) is None
+        assert variable in " ".join(text.split())
+    assert {name: flag for name, flag in flags.items() if flag is None} == {}
+    for name, flag in flags.items():
+        assert flag is not None
+        default = getattr(Settings(), name)
+        if isinstance(default, bool):
+            argv = [flag]
+        elif isinstance(default, tuple):
+            argv = [flag, "http://127.0.0.1:9"]
+        elif isinstance(default, int | float):
+            argv = [flag, "7"]
+        else:
+            argv = [flag, "value"]
+        settings = settings_from(["serve", *argv])
+        assert getattr(settings, name) != default, f"{flag} does not set {name}"
 
 
 def test_serve_refuses_a_malformed_rate_limit_with_a_message(tmp_path: Path) -> None:
@@ -213,11 +257,11 @@ async def test_a_running_gateway_forgets_a_revoked_token_after_its_cache_time(
         assert response.status_code == 401
 
 
-def test_every_request_limit_has_a_flag_and_a_variable(capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_request_limit_has_a_flag_and_a_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`serve --help` names each limit's flag and the variable behind it."""
-    with pytest.raises(SystemExit):
-        main(["serve", "--help"])
-    text = " ".join(capsys.readouterr().out.split())
+    text = " ".join(serve_help(capsys, monkeypatch).split())
     for flag, variable in (
         ("--max-header-bytes", "TIMERGATE_MAX_HEADER_BYTES"),
         ("--header-timeout", "TIMERGATE_HEADER_TIMEOUT_SECONDS"),
@@ -240,3 +284,87 @@ def test_a_limit_that_cannot_work_stops_serve(
     monkeypatch.setenv("TIMERGATE_MAX_BODY_BYTES", value)
     assert main(["serve"]) == 2
     assert "TIMERGATE_MAX_BODY_BYTES must be" in capsys.readouterr().err
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run `timergate ARGV`: its exit code, stdout and stderr."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_the_default_store_is_one_wherever_a_command_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --database, token create in one directory and token revoke in another use the
+    same store, in the user's data directory, and each says which store it used."""
+    monkeypatch.delenv("TIMERGATE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    store = f"sqlite:///{tmp_path / 'data' / 'timergate' / 'timergate.db'}"
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+
+    monkeypatch.chdir(first)
+    code, out, err = run(capsys, "token", "create", "--user", "ida")
+    assert code == 0
+    (token,) = out.split()
+    assert err == f"timergate: store {store}\n"
+
+    monkeypatch.chdir(second)
+    assert run(capsys, "token", "revoke", token) == (
+        0,
+        "revoked 1 of 1 tokens\n",
+        f"timergate: store {store}\n",
+    )
+    assert list(first.iterdir()) == list(second.iterdir()) == []
+
+
+def test_the_generated_key_follows_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key sealing vendor credentials is kept beside whichever SQLite file is the store:
+    the default one in the data directory, or the one --database names."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("TIMERGATE_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert default_key_file(settings_from(["serve"])) == str(
+        tmp_path / "data" / "timergate" / "timergate.key"
+    )
+    chosen = settings_from(["serve", "--database", "sqlite:///stores/work.db"])
+    assert default_key_file(chosen) == str(Path("stores") / "timergate.key")
+    flagged = settings_from(["serve", "--secret-key-file", "/etc/timergate/key"])
+    assert default_key_file(flagged) == "/etc/timergate/key"
+
+
+async def test_the_demo_token_is_reused_until_it_stops_working(tmp_path: Path) -> None:
+    """`serve --demo` keeps one demo token per store: the same on a restart, and a new one
+    (the old one revoked) once the kept one no longer works."""
+    database = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = await demo_token(database)
+    assert (first.reused, first.replaced) == (False, False)
+    assert first.path == tmp_path / "demo.db.demo-token"
+    assert first.path.stat().st_mode & 0o777 == 0o600
+
+    again = await demo_token(database)
+    assert (again.token, again.reused) == (first.token, True)
+    assert "the same as last time" in again.describe()
+
+    store = open_store(database)
+    await store.connect()
+    try:
+        await store.revoke_tokens([hash_token(first.token)])
+    finally:
+        await store.disconnect()
+    fresh = await demo_token(database)
+    assert fresh.token != first.token
+    assert (fresh.reused, fresh.replaced) == (False, True)
+    assert first.path.read_text().strip() == fresh.token
+    store = open_store(database)
+    await store.connect()
+    try:
+        demo = await store.user_for_token(hash_token(fresh.token))
+        assert demo is not None and demo.name == "demo"
+        assert await store.user_for_token(hash_token(first.token)) is None
+    finally:
+        await store.disconnect()

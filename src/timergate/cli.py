@@ -6,14 +6,15 @@ import argparse
 import asyncio
 import gc
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from timergate.auth import TOKEN_PREFIX, hash_token, new_token
 from timergate.config import ENVIRONMENT, Settings
 from timergate.domain import TokenGrant, utc_now
+from timergate.locations import KEY_FILE_NAME, default_database_url
 from timergate.store import obscure_url, open_store
 
-__all__ = ["main"]
+__all__ = ["main", "settings_from"]
 
 
 def _env(name: str) -> str:
@@ -28,7 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the gateway")
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway",
+        description="Run the gateway. Every setting has a flag and a TIMERGATE_ variable (shown "
+        "beside it); a flag wins over its variable.",
+        epilog="TIMERGATE_SECRET_KEY: Fernet keys sealing vendor credentials, comma-separated, "
+        "the first sealing (make one with 'timergate secret-key new'). It has no flag, since a "
+        "flag would show the key to anyone who lists processes; without it a key is generated "
+        "into --secret-key-file.",
+    )
     serve.add_argument("--host", help=f"interface to listen on (default 127.0.0.1) {_env('host')}")
     serve.add_argument("--port", type=int, help=f"port (default 8000) {_env('port')}")
     _database_flag(serve)
@@ -51,11 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         f"e.g. http://127.0.0.1:9001 (repeat for more) {_env('allowed_upstreams')} "
         "(comma-separated)",
     )
-    serve.add_argument(
-        "--secret-key-file",
-        help="where the key sealing vendor credentials is kept when TIMERGATE_SECRET_KEY is "
-        f"unset (default: timergate.key beside the SQLite file) {_env('secret_key_file')}",
-    )
+    _secret_key_file_flag(serve)
     serve.add_argument(
         "--upstream-timeout",
         dest="upstream_timeout_seconds",
@@ -64,12 +70,35 @@ def _parser() -> argparse.ArgumentParser:
         help=f"how long one vendor call may take (10) {_env('upstream_timeout_seconds')}",
     )
     serve.add_argument(
+        "--no-upstream-pacing",
+        dest="upstream_pacing",
+        action="store_const",
+        const=False,
+        help="do not pace calls to each vendor under its documented rate limit (for fakes "
+        f"and tests) {_env('upstream_pacing')}",
+    )
+    serve.add_argument(
         "--poll-interval",
         dest="poll_interval_seconds",
         type=float,
         metavar="SECONDS",
         help="how often a connection is looked at for changes made in the vendor's own app, "
         f"while someone listens (15) {_env('poll_interval_seconds')}",
+    )
+    serve.add_argument(
+        "--token-cache",
+        dest="token_cache_seconds",
+        type=float,
+        metavar="SECONDS",
+        help="how long a token lookup is remembered; a revocation drops it at once (30) "
+        f"{_env('token_cache_seconds')}",
+    )
+    serve.add_argument(
+        "--revocation-poll",
+        dest="revocation_poll_seconds",
+        type=float,
+        metavar="SECONDS",
+        help=f"how often the store's revocation log is read (1) {_env('revocation_poll_seconds')}",
     )
     serve.add_argument(
         "--max-connections-per-user",
@@ -92,7 +121,9 @@ def _parser() -> argparse.ArgumentParser:
         help="where rate limit counters live: memory:// (default) or redis://HOST:PORT "
         f"{_env('rate_limit_storage')}",
     )
-    serve.add_argument("--log-level", help=f"debug, info, warning, error {_env('log_level')}")
+    serve.add_argument(
+        "--log-level", help=f"debug, info (default), warning, error {_env('log_level')}"
+    )
     serve.add_argument(
         "--no-access-log",
         dest="access_log",
@@ -100,11 +131,20 @@ def _parser() -> argparse.ArgumentParser:
         const=False,
         help=f"do not log each request {_env('access_log')}",
     )
+    serve.add_argument(
+        "--ws-compression",
+        action="store_const",
+        const=True,
+        help="per-message deflate on websockets: less bandwidth, more memory per connection "
+        f"{_env('ws_compression')}",
+    )
     _limit_flags(serve)
     serve.add_argument(
         "--demo",
-        action="store_true",
-        help="create a token for the user 'demo' and print it with the GraphiQL URL",
+        action="store_const",
+        const=True,
+        help="start with a user 'demo' and print its token and the GraphiQL URL; the token is "
+        f"kept beside the store and reused on the next --demo {_env('demo')}",
     )
 
     token = commands.add_parser("token", help="manage bearer tokens")
@@ -136,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
         "(after putting a new key first, before dropping the old ones)",
     )
     _database_flag(reencrypt)
-    reencrypt.add_argument("--secret-key-file", help=f"{_env('secret_key_file')}")
+    _secret_key_file_flag(reencrypt)
 
     fake = commands.add_parser(
         "fake",
@@ -186,8 +226,24 @@ def _database_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database",
         dest="database_url",
-        help=f"store URL (default sqlite:///timergate.db) {_env('database_url')}",
+        metavar="URL",
+        help=f"store URL (default {default_database_url()}, the same from every directory) "
+        f"{_env('database_url')}",
     )
+
+
+def _secret_key_file_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--secret-key-file",
+        metavar="PATH",
+        help="where the key sealing vendor credentials is kept when TIMERGATE_SECRET_KEY is "
+        f"unset (default: {KEY_FILE_NAME} beside the SQLite file) {_env('secret_key_file')}",
+    )
+
+
+def _say_store(settings: Settings) -> None:
+    """Name the store a command used, on stderr (stdout carries what scripts read)."""
+    print(f"timergate: store {obscure_url(settings.database_url)}", file=sys.stderr)
 
 
 async def _create_tokens(settings: Settings, names: Sequence[str]) -> list[str]:
@@ -233,7 +289,7 @@ def _check_names(names: Sequence[str]) -> None:
             raise SystemExit(f"timergate: user names are 1 to 100 characters; got {name!r}")
 
 
-def _serve(settings: Settings, demo: bool) -> None:
+def _serve(settings: Settings) -> None:
     import uvicorn
 
     from timergate.app import create_app
@@ -241,13 +297,16 @@ def _serve(settings: Settings, demo: bool) -> None:
 
     url = f"http://{settings.host}:{settings.port}/graphql"
     print(f"timergate: store {obscure_url(settings.database_url)}", flush=True)
-    if demo:
-        (token,) = asyncio.run(_create_tokens(settings, ["demo"]))
+    if settings.demo:
+        from timergate.demo import demo_token
+
+        demo = asyncio.run(demo_token(settings.database_url))
         print(f"timergate: GraphiQL at {url}", flush=True)
-        print(f"timergate: demo user token: {token}", flush=True)
+        print(f"timergate: demo user token ({demo.describe()}):", flush=True)
+        print(f"timergate:   {demo.token}", flush=True)
         print(
             'timergate: in GraphiQL, open Headers and paste {"Authorization": "Bearer '
-            + token
+            + demo.token
             + '"}',
             flush=True,
         )
@@ -292,6 +351,19 @@ def _fake(vendor: str, host: str, port: int, *, rate_limit: bool) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    flags = {k: v for k, v in vars(args).items() if k in Settings.__slots__}
+    for name in ("allowed_origins", "allowed_upstreams"):
+        if isinstance(flags.get(name), list):
+            flags[name] = tuple(flags[name])
+    return Settings.from_env(environ, **flags)
+
+
+def settings_from(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings a command line (and ``environ``, default the process's) gives."""
+    return _settings(_parser().parse_args(argv), environ)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
@@ -306,15 +378,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(new_key())
         return 0
-    flags = {k: v for k, v in vars(args).items() if k in Settings.__slots__}
-    for name in ("allowed_origins", "allowed_upstreams"):
-        if isinstance(flags.get(name), list):
-            flags[name] = tuple(flags[name])
     try:
-        settings = Settings.from_env(**flags)
+        settings = _settings(args)
     except ValueError as exc:
         print(f"timergate: {exc}", file=sys.stderr)
         return 2
+    if args.command != "serve":
+        _say_store(settings)
     if args.command == "secret-key":
         resealed = asyncio.run(_reencrypt(settings))
         print(f"sealed the credentials of {resealed} connections again with the first key")
@@ -330,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for token in asyncio.run(_create_tokens(settings, args.users)):
             print(token)
         return 0
-    _serve(settings, args.demo)
+    _serve(settings)
     return 0
 
 

@@ -7,12 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from timergate.locations import default_database_url
+
 __all__ = ["ENVIRONMENT", "Settings"]
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str = "sqlite:///timergate.db"
+    """Everything ``timergate serve`` can be told; each setting has a flag and a variable."""
+
+    #: The store (default: ``timergate.db`` in the user's data directory, see
+    #: :mod:`timergate.locations`).
+    database_url: str = field(default_factory=default_database_url)
     broker_url: str = "memory://"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -65,6 +71,8 @@ class Settings:
     max_query_selections: int = 1000
     #: Lexical tokens in one document.
     max_query_tokens: int = 5000
+    #: Start with a user ``demo`` and print its token (reused across restarts).
+    demo: bool = False
 
     def __post_init__(self) -> None:
         for name in _LIMITS:
@@ -112,7 +120,7 @@ def _parse(name: str, raw: str) -> Any:
         "body_timeout_seconds",
     ):
         return _number(name, raw, float)
-    if name in ("access_log", "ws_compression", "upstream_pacing"):
+    if name in ("access_log", "ws_compression", "upstream_pacing", "demo"):
         if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
             raise ValueError(f"{ENVIRONMENT[name]} must be true or false, not {raw!r}")
         return raw.lower() in ("1", "true", "yes", "on")

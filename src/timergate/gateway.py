@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -16,6 +14,7 @@ from timergate.config import Settings
 from timergate.domain import Clock, SystemClock, User
 from timergate.live.polling import ConnectionPoller
 from timergate.live.scheduler import TickScheduler
+from timergate.locations import key_file_beside
 from timergate.providers import LocalProvider
 from timergate.providers.registry import VENDORS
 from timergate.providers.upstream import UpstreamAllowList, UpstreamPools
@@ -109,14 +108,12 @@ class Gateway:
 
 
 def default_key_file(settings: Settings) -> str | None:
-    """Where a single instance keeps its generated key: beside its SQLite file."""
+    """The key file sealing vendor credentials: ``--secret-key-file``, else ``timergate.key``
+    beside the store's SQLite file (wherever the store is, the default one included)."""
     if settings.secret_key_file:
         return settings.secret_key_file
-    parts = urlsplit(settings.database_url)
-    if parts.scheme != "sqlite":
-        return None
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
-    return str(Path(path).with_name("timergate.key"))
+    beside = key_file_beside(settings.database_url)
+    return None if beside is None else str(beside)
 
 
 def _vault(settings: Settings) -> tuple[CredentialVault | None, str | None]:
