@@ -184,11 +184,13 @@ async def stream_until_revoked(
 async def test_revocation_ends_a_server_sent_events_stream(
     app: Starlette, gateway: Gateway, alice: GraphQLClient
 ) -> None:
-    """An SSE subscription ends with an UNAUTHENTICATED error and "complete" on revocation."""
+    """An SSE subscription ends with an UNAUTHENTICATED error and "complete" on revocation,
+    in events framed by LF (as urql's parser reads them)."""
     body = await stream_until_revoked(app, gateway, alice, "text/event-stream")
-    events = [e for e in body.split("\r\n\r\n") if e.strip() and not e.startswith(":")]
+    assert "\r" not in body
+    events = [e for e in body.split("\n\n") if e.strip() and not e.startswith(":")]
     assert len(events) == 2, body
-    name, _, data = events[0].partition("\r\ndata: ")
+    name, _, data = events[0].partition("\ndata: ")
     assert name == "event: next"
     (error,) = orjson.loads(data)["errors"]
     assert error["extensions"] == {"code": "UNAUTHENTICATED"}

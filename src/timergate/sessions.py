@@ -29,6 +29,7 @@ from timergate.graphql.context import RequestContext
 __all__ = [
     "REVOKED_CLOSE",
     "SCOPE_CONTEXT",
+    "SCOPE_MEDIA",
     "LiveConnection",
     "Session",
     "Sessions",
@@ -39,6 +40,8 @@ __all__ = [
 
 #: Where a transport leaves the request's context in the ASGI scope for the next layer.
 SCOPE_CONTEXT = "timergate.context"
+#: The JSON media type a refusal of the request is written in, once negotiated.
+SCOPE_MEDIA = "timergate.media"
 #: Close code and reason for a websocket whose token was revoked.
 REVOKED_CLOSE = (4403, "Forbidden: the token was revoked")
 

@@ -306,3 +306,64 @@ async def test_a_body_within_the_limit_streams(http: httpx.AsyncClient, alice) -
         assert response.status_code == 200
         body = (await response.aread()).decode()
     assert '"viewer":{"name":"alice"}' in body
+
+
+URQL_ACCEPT = (
+    "application/graphql-response+json, application/graphql+json, application/json, "
+    "text/event-stream, multipart/mixed"
+)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_urqls_default_accept_gets_json_for_a_query(
+    http: httpx.AsyncClient, alice, method: str
+) -> None:
+    """urql lists a stream among its types; a query still gets its first choice, JSON in
+    application/graphql-response+json."""
+    query = {"query": VIEWER}
+    headers = {**auth(alice), "Accept": URQL_ACCEPT}
+    if method == "GET":
+        response = await http.get("/graphql", params=query, headers=headers)
+    else:
+        response = await http.post("/graphql", json=query, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert response.json() == {"data": {"viewer": {"name": "alice"}}}
+
+
+async def test_urqls_default_accept_gets_json_for_a_mutation(
+    http: httpx.AsyncClient, alice
+) -> None:
+    """A mutation from urql runs once and answers JSON (not an event stream urql cannot read)."""
+    response = await http.post(
+        "/graphql",
+        json={"query": START, "variables": {"input": {"description": "urql"}}},
+        headers={**auth(alice), "Accept": URQL_ACCEPT},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert response.json()["data"]["startTimer"]["timer"]["description"] == "urql"
+    assert await alice.data("{ timers { totalCount } }") == {"timers": {"totalCount": 1}}
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("application/json;q=0.5, application/graphql-response+json", GRAPHQL_RESPONSE),
+        ("application/graphql-response+json;q=0.5, application/json", "application/json"),
+        ("text/event-stream, application/json", "application/json"),
+        ("*/*", "application/json"),
+        ("text/event-stream", "text/event-stream"),
+    ],
+)
+async def test_a_query_is_answered_in_the_preferred_acceptable_type(
+    http: httpx.AsyncClient, alice, accept: str, media: str
+) -> None:
+    """q-values, then the order written, pick among JSON types; a query streams only for a
+    client that takes no JSON."""
+    response = await http.post(
+        "/graphql", json={"query": VIEWER}, headers={**auth(alice), "Accept": accept}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media)
+    assert '"viewer":{"name":"alice"}' in response.text

@@ -16,7 +16,13 @@ from timergate.gateway import Gateway
 if TYPE_CHECKING:
     from timergate.sessions import LiveConnection, Session
 
-__all__ = ["RequestContext"]
+__all__ = ["NO_TOKEN", "RequestContext"]
+
+#: Why a caller without a token may not ask for more than the (public) schema.
+NO_TOKEN = (
+    "Authentication required: send the header 'Authorization: Bearer <token>' (an operator "
+    "creates one with 'timergate token create --user NAME')."
+)
 
 
 @dataclass(slots=True)
@@ -54,8 +60,5 @@ class RequestContext:
     @property
     def viewer(self) -> User:
         if self.user is None:
-            raise Unauthenticated(
-                "Authentication required: send the header 'Authorization: Bearer <token>' "
-                "(an operator creates one with 'timergate token create --user NAME')."
-            )
+            raise Unauthenticated(NO_TOKEN)
         return self.user

@@ -25,9 +25,23 @@ from timergate.gateway import Gateway
 from timergate.graphql.context import RequestContext
 from timergate.graphql.http import refuse
 from timergate.graphql.schema import TimergateSchema
-from timergate.sessions import SCOPE_CONTEXT, Sessions, client_address
+from timergate.sessions import SCOPE_CONTEXT, SCOPE_MEDIA, Sessions, client_address
 
-__all__ = ["TimergateView"]
+__all__ = ["LineFeedSSETransport", "TimergateView"]
+
+
+class LineFeedSSETransport(SSETransport):
+    """Server-sent events whose lines end in LF alone.
+
+    The SSE format allows CRLF, LF or CR, but urql's parser splits events on a blank LF line,
+    which CRLF framing never makes: its subscriptions and SSE answers stayed silent.
+    """
+
+    def encode_event(self, event: str, data: str | None = None) -> str:
+        return super().encode_event(event, data).replace("\r\n", "\n")
+
+    def encode_comment(self, comment: str) -> str:
+        return f": {comment}\n\n"
 
 
 class TimergateView(GraphQL[RequestContext, None]):
@@ -39,6 +53,11 @@ class TimergateView(GraphQL[RequestContext, None]):
     when its token is revoked). Websockets never reach this view: the app hands them to
     :class:`~timergate.graphql.websocket.WebSocketEndpoint`.
     """
+
+    stream_transport_classes_by_protocol: Mapping[str, type[HTTPStreamTransport]] = {
+        MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptionTransport,
+        GRAPHQL_SSE_PROTOCOL: LineFeedSSETransport,
+    }
 
     def __init__(
         self, gateway: Gateway, schema: TimergateSchema, sessions: Sessions | None = None
@@ -68,7 +87,7 @@ class TimergateView(GraphQL[RequestContext, None]):
             if context.session is not None and context.user is not None and _wants_stream(accept):
                 context.live_connection = self.sessions.open(context.session)
         except (Unauthenticated, RateLimited, TooManyConnections) as exc:
-            return await refuse(send, exc)
+            return await refuse(send, exc, scope.get(SCOPE_MEDIA, "application/json"))
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -94,7 +113,7 @@ class TimergateView(GraphQL[RequestContext, None]):
         connection = context.live_connection if isinstance(context, RequestContext) else None
         if connection is not None:
             sse = headers.get("Content-Type", "").startswith("text/event-stream")
-            transport = SSETransport() if sse else MultipartSubscriptionTransport()
+            transport = LineFeedSSETransport() if sse else MultipartSubscriptionTransport()
             stream = _ending_on_revocation(stream, connection.revoked, transport)
         return await super().create_streaming_response(request, stream, sub_response, headers)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from timergate.transport.media import negotiate
+
 __all__ = ["BodyLimit"]
 
 
@@ -31,7 +33,7 @@ class BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if self._declared_length(scope) > self.max_bytes:
-            return await self._refuse(send)
+            return await self._refuse(scope, send)
         received = 0
         started = False
 
@@ -53,7 +55,7 @@ class BodyLimit:
             await self.app(scope, bounded_receive, watched_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(scope, send)
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:
@@ -65,7 +67,9 @@ class BodyLimit:
                     return 0  # the server has already refused a malformed length
         return 0
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        accept = next((v for k, v in scope["headers"] if k == b"accept"), None)
+        media = negotiate(accept.decode("latin-1") if accept else None).response_media
         body = orjson.dumps(
             {
                 "errors": [
@@ -81,7 +85,7 @@ class BodyLimit:
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-type", f"{media}; charset=utf-8".encode()),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }
