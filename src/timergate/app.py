@@ -11,7 +11,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from timergate.config import Settings
@@ -20,7 +21,7 @@ from timergate.gateway import Gateway
 from timergate.graphql.http import GraphQLEndpoint
 from timergate.graphql.limits import DocumentLimits
 from timergate.graphql.schema import build_schema
-from timergate.graphql.view import TimergateView
+from timergate.graphql.view import GRAPHIQL, TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
 from timergate.sessions import Sessions
 from timergate.transport.body_limit import BodyLimit
@@ -109,6 +110,7 @@ def create_app(
             # Every method reaches the endpoint, which answers the others 405 in GraphQL's form.
             Route("/graphql", endpoint),
             Route("/healthz", healthz, methods=["GET"]),
+            Mount("/graphiql", StaticFiles(directory=GRAPHIQL), name="graphiql"),
         ],
         middleware=[
             Middleware(_GraphQLWebSockets, endpoint=websocket),

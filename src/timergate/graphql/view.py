@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
 
 import orjson
 from starlette.datastructures import Headers
@@ -27,7 +29,7 @@ from timergate.graphql.http import refuse
 from timergate.graphql.schema import TimergateSchema
 from timergate.sessions import SCOPE_CONTEXT, SCOPE_MEDIA, Sessions, client_address
 
-__all__ = ["LineFeedSSETransport", "TimergateView"]
+__all__ = ["GRAPHIQL", "LineFeedSSETransport", "TimergateView"]
 
 
 class LineFeedSSETransport(SSETransport):
@@ -68,6 +70,11 @@ class TimergateView(GraphQL[RequestContext, None]):
         )
         self.gateway = gateway
         self.sessions = sessions or Sessions(gateway)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL on assets this gateway serves itself (no CDN): see :data:`GRAPHIQL`."""
+        return _graphiql_page()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,6 +123,16 @@ class TimergateView(GraphQL[RequestContext, None]):
             transport = LineFeedSSETransport() if sse else MultipartSubscriptionTransport()
             stream = _ending_on_revocation(stream, connection.revoked, transport)
         return await super().create_streaming_response(request, stream, sub_response, headers)
+
+
+#: GraphiQL's page, its starter script and the vendored assets it loads (served at
+#: ``/graphiql/``; scripts/vendor-graphiql.sh says where they come from).
+GRAPHIQL = Path(__file__).resolve().parent.parent / "graphiql"
+
+
+@functools.cache
+def _graphiql_page() -> str:
+    return (GRAPHIQL / "index.html").read_text(encoding="utf-8")
 
 
 def _wants_stream(accept: str) -> bool:
