@@ -5,7 +5,8 @@ by a small static server on a loopback port: origin A. Two ``timergate serve`` p
 other loopback ports: one lists origin A in ``TIMERGATE_ALLOWED_ORIGINS``, one lists nothing.
 Every test opens the frontend in a fresh Chromium driven by Playwright.
 
-Needs /usr/bin/chromium (``apt-get install chromium``), the ``playwright`` package and
+Needs /usr/bin/chromium (``apt-get install chromium``), the ``playwright`` package (the
+``browser`` extra, which scripts/test.sh installs where Chromium is) and
 ``npm ci --prefix tests/js``. Without them the tests are skipped, except under CI=true,
 where they fail instead. Servers and the browser are always stopped on the way out.
 """
@@ -58,7 +59,7 @@ def _missing() -> str | None:
     if not CHROMIUM.is_file():
         return f"{CHROMIUM} is missing; install it: apt-get install chromium"
     if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is missing; install the test extra: pip install -e '.[test]'"
+        return "the playwright package is missing; install it: pip install -e '.[browser]'"
     if not GRAPHQL_WS_UMD.is_file():
         return "tests/js/node_modules is missing; run: npm ci --prefix tests/js"
     return None
