@@ -302,7 +302,7 @@ def _serve(settings: Settings) -> None:
 
         demo = asyncio.run(demo_token(settings.database_url))
         print(f"timergate: GraphiQL at {url}", flush=True)
-        print(f"timergate: demo user token ({demo.describe()}):", flush=True)
+        print(f"timergate: demo user token, {demo.describe()}:", flush=True)
         print(f"timergate:   {demo.token}", flush=True)
         print(
             'timergate: in GraphiQL, open Headers and paste {"Authorization": "Bearer '

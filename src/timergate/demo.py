@@ -39,7 +39,7 @@ class DemoToken:
             return f"the same as last time (kept in {self.path})"
         if self.replaced:
             return f"new: the one kept in {self.path} was unknown to this store or revoked"
-        return f"new (kept in {self.path} and reused by the next --demo)"
+        return f"new (kept in {self.path} for the next --demo)"
 
 
 async def demo_token(database_url: str) -> DemoToken:
