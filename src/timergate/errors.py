@@ -129,16 +129,20 @@ class InvalidTransition(TimergateError):
 
 
 class Conflict(TimergateError):
-    """The client's expected version is stale: someone changed the object meanwhile."""
+    """The client's expected version is stale (someone changed the object meanwhile), or an
+    idempotency key was reused for another request."""
 
     code = "CONFLICT"
 
-    def __init__(self, message: str, *, current_version: int) -> None:
+    def __init__(self, message: str, *, current_version: int | None = None) -> None:
         super().__init__(message)
         self.current_version = current_version
 
     def extensions(self) -> dict[str, Any]:
-        return {**super().extensions(), "currentVersion": self.current_version}
+        ext = super().extensions()
+        if self.current_version is not None:
+            ext["currentVersion"] = self.current_version
+        return ext
 
 
 class UnsupportedByProvider(TimergateError):

@@ -22,6 +22,7 @@ from timergate.providers.upstream import UpstreamAllowList, UpstreamPools
 from timergate.ratelimit import RateLimiter
 from timergate.revocations import Revocations
 from timergate.service import ConnectionService, Reads, TimerService
+from timergate.service.idempotency import Idempotency
 from timergate.store import TimerStore, open_store
 from timergate.vault import CredentialVault, VaultError
 
@@ -75,7 +76,8 @@ class Gateway:
             vault_problem=problem,
         )
         self.reads = Reads(self.connections, timeout=settings.upstream_timeout_seconds)
-        self.timers = TimerService(self.connections, self.broker, self.clock, self.reads)
+        self.keys = Idempotency(self.store, self.clock)
+        self.timers = TimerService(self.connections, self.broker, self.clock, self.reads, self.keys)
         self.scheduler = TickScheduler()
         self.poller = ConnectionPoller(
             self.connections, self.broker, self.clock, interval=settings.poll_interval_seconds

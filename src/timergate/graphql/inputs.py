@@ -5,6 +5,9 @@ Field paths in errors (``input.description``) name what the client sent.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import json
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
@@ -14,6 +17,7 @@ from strawberry.types.unset import UnsetType
 from timergate import domain
 from timergate.domain import UNSET as DOMAIN_UNSET
 from timergate.domain import GlobalId, InvalidGlobalId, Unset, decode_global_id
+from timergate.domain.idempotency import IdempotencyKey
 from timergate.domain.ids import Kind
 from timergate.domain.limits import (
     MAX_CONTEXT_FIELD_LENGTH,
@@ -46,6 +50,12 @@ __all__ = [
 T = TypeVar("T")
 UNSET = strawberry.UNSET
 
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "Your unique key for this request (a UUID, say). A retry with the same key changes "
+    "nothing more and answers as the first did; the same key with a different request is "
+    "refused with CONFLICT. Keys are remembered for 24 hours."
+)
+
 
 @strawberry.input(description="What the time is for, in the provider's terms.")
 class TimerContextInput:
@@ -69,12 +79,18 @@ class StartTimerInput:
     tags: list[str] | None = UNSET
     billable: bool | None = UNSET
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class PauseTimerInput:
     id: strawberry.ID
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -84,6 +100,9 @@ class StopTimerInput:
     )
     description: str | None = UNSET
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -96,12 +115,18 @@ class LogTimerInput:
     )
     billable: bool | None = UNSET
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class CancelTimerInput:
     id: strawberry.ID
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -113,6 +138,9 @@ class UpdateTimerInput:
     billable: bool | None = UNSET
     elapsed_seconds: int | None = strawberry.field(default=UNSET, description="Only while PAUSED.")
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -132,6 +160,9 @@ class CreateTimeEntryInput:
     context: TimerContextInput | None = UNSET
     tags: list[str] | None = UNSET
     billable: bool | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -146,17 +177,26 @@ class UpdateTimeEntryInput:
     tags: list[str] | None = UNSET
     billable: bool | None = UNSET
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class DeleteTimeEntryInput:
     id: strawberry.ID
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class UpdateViewerInput:
     time_zone: str | None = strawberry.field(default=UNSET, description="An IANA name.")
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -270,3 +310,29 @@ def details(source: _DetailFields) -> domain.TimerDetails:
 def not_found(label: str) -> NotFound:
     """The one answer for a missing object and for another user's object."""
     return NotFound(f"No {label} with that id; it may have been removed.")
+
+
+def idempotency(input: object, operation: str) -> IdempotencyKey | None:
+    """The input's idempotency key with a fingerprint of the rest of the request."""
+    key = getattr(input, "idempotency_key", UNSET)
+    if key is None or isinstance(key, UnsetType):
+        return None
+    request = json.dumps(_canonical(input), sort_keys=True, separators=(",", ":"))
+    return IdempotencyKey.of(key, operation, request, field="input.idempotencyKey")
+
+
+def _canonical(value: object) -> object:
+    """``value`` as plain data, fields left out omitted (the key itself too)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name != "idempotency_key" and not isinstance(getattr(value, f.name), UnsetType)
+        }
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

@@ -8,7 +8,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.unset import UnsetType
 
-from timergate.domain import GlobalId, TimerChanges, Unset
+from timergate.domain import GlobalId, TimerChanges, Unset, User
 from timergate.domain.entry import EntryChanges
 from timergate.domain.limits import check_aware, check_duration_seconds, check_time_zone
 from timergate.errors import BadUserInput
@@ -150,10 +150,13 @@ class Mutation(ConnectionMutation):
                 gid.provider,
                 gid.native_id,
                 expected_version=optional(input.expected_version),
+                idempotency=inputs.idempotency(input, "startTimer"),
             )
         else:
             details = inputs.details(input)
-            outcome = await ctx.gateway.timers.start(user, input.provider, details)
+            outcome = await ctx.gateway.timers.start(
+                user, input.provider, details, idempotency=inputs.idempotency(input, "startTimer")
+            )
         return StartTimerPayload.of(outcome, ctx.now)
 
     @strawberry.mutation(description="Pause a RUNNING timer; pausing a PAUSED one changes nothing.")
@@ -165,6 +168,7 @@ class Mutation(ConnectionMutation):
             gid.provider,
             gid.native_id,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "pauseTimer"),
         )
         return PauseTimerPayload(timer=TimerNode.of(timer, ctx.now))
 
@@ -187,6 +191,7 @@ class Mutation(ConnectionMutation):
             gid.native_id if gid else None,
             description=description,
             expected_version=expected,
+            idempotency=inputs.idempotency(input, "stopTimer"),
         )
         ctx.report(info.path.as_list(), outcome.failures)
         result = outcome.result
@@ -217,6 +222,7 @@ class Mutation(ConnectionMutation):
             gid.native_id,
             request,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "logTimer"),
         )
         assert result.timer is not None and result.entry is not None
         return LogTimerPayload(
@@ -232,6 +238,7 @@ class Mutation(ConnectionMutation):
             gid.provider,
             gid.native_id,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "cancelTimer"),
         )
         return CancelTimerPayload(id=input.id)
 
@@ -259,6 +266,7 @@ class Mutation(ConnectionMutation):
             gid.native_id,
             changes,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "updateTimer"),
         )
         return UpdateTimerPayload(timer=TimerNode.of(timer, info.context.now))
 
@@ -276,6 +284,7 @@ class Mutation(ConnectionMutation):
                 duration_seconds=optional(input.duration_seconds),
                 date=optional(input.date),
             ),
+            idempotency=inputs.idempotency(input, "createTimeEntry"),
         )
         return TimeEntryPayload(entry=TimeEntryNode.of(entry))
 
@@ -300,6 +309,7 @@ class Mutation(ConnectionMutation):
             gid.native_id,
             changes,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "updateTimeEntry"),
         )
         return TimeEntryPayload(entry=TimeEntryNode.of(entry))
 
@@ -313,6 +323,7 @@ class Mutation(ConnectionMutation):
             gid.provider,
             gid.native_id,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "deleteTimeEntry"),
         )
         return DeleteTimeEntryPayload(id=input.id)
 
@@ -324,7 +335,13 @@ class Mutation(ConnectionMutation):
             zone = check_time_zone(
                 _not_null(input.time_zone, "input.timeZone"), field="input.timeZone"
             )
-            user = await ctx.gateway.set_time_zone(user, zone)
+            viewer = user
+            user = await ctx.gateway.keys.run(
+                user,
+                inputs.idempotency(input, "updateViewer"),
+                User,
+                lambda: ctx.gateway.set_time_zone(viewer, zone),
+            )
         return UpdateViewerPayload(viewer=Viewer.of(user))
 
 

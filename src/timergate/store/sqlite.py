@@ -34,11 +34,18 @@ from timergate.domain import (
 )
 from timergate.domain.clock import utc_now
 from timergate.domain.connections import Connection, ConnectionStatus, ProviderKind
+from timergate.domain.idempotency import IdempotencyRecord, KeyState
 from timergate.errors import BadUserInput, NotFound
 from timergate.store._connections import (
     CONNECTION_COLUMNS,
     CONNECTIONS_TABLE,
     connection_from_row,
+)
+from timergate.store._idempotency import (
+    IDEMPOTENCY_COLUMNS,
+    IDEMPOTENCY_TABLE,
+    record_from_row,
+    record_params,
 )
 from timergate.store._sql import (
     ENTRY_COLUMNS,
@@ -125,6 +132,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX token_revocations_by_time ON token_revocations(revoked_at_us);
     """,
+    IDEMPOTENCY_TABLE,
 )
 
 #: How long the revocation log keeps an entry: far longer than any gateway goes without polling.
@@ -221,6 +229,38 @@ class _SQLiteTransaction:
         await self._db.execute(
             "UPDATE timers SET entry_id = NULL WHERE entry_id = ? AND user_id = ?",
             (native, user_id),
+        )
+
+    async def claim_idempotency(
+        self, record: IdempotencyRecord, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        old = to_us(expired_before)
+        # Forget expired keys a few at a time, this one's first if it has expired.
+        await self._db.execute(
+            "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys "
+            "WHERE created_at_us < ? LIMIT 100) OR (user_id = ? AND key = ? AND created_at_us < ?)",
+            (old, record.user_id, record.key, old),
+        )
+        marks = ", ".join("?" for _ in IDEMPOTENCY_COLUMNS.split(","))
+        taken = await self._one(
+            f"INSERT INTO idempotency_keys ({IDEMPOTENCY_COLUMNS}) VALUES ({marks}) "
+            "ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id",
+            record_params(record, to_us(record.created_at)),
+        )
+        if taken is not None:
+            return None
+        row = await self._one(
+            f"SELECT {IDEMPOTENCY_COLUMNS} FROM idempotency_keys WHERE user_id = ? AND key = ?",
+            (record.user_id, record.key),
+        )
+        return record_from_row(row)
+
+    async def settle_idempotency(
+        self, user_id: int, key: str, state: KeyState, result: str | None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE idempotency_keys SET state = ?, result = ? WHERE user_id = ? AND key = ?",
+            (state.value, result, user_id, key),
         )
 
 
@@ -527,6 +567,38 @@ class SQLiteTimerStore:
                 (connection_id, user_id),
             )
         return bool(list(rows))
+
+    # Idempotency keys.
+
+    async def get_idempotency(
+        self, user_id: int, key: str, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {IDEMPOTENCY_COLUMNS} FROM idempotency_keys "
+            "WHERE user_id = ? AND key = ? AND created_at_us >= ?",
+            (user_id, key, to_us(expired_before)),
+        )
+        row = next(iter(rows), None)
+        return record_from_row(row) if row else None
+
+    async def claim_idempotency(
+        self, record: IdempotencyRecord, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        async with self.transaction() as tx:
+            return await tx.claim_idempotency(record, expired_before)
+
+    async def settle_idempotency(
+        self, user_id: int, key: str, state: KeyState, result: str | None
+    ) -> None:
+        async with self.transaction() as tx:
+            await tx.settle_idempotency(user_id, key, state, result)
+
+    async def release_idempotency(self, user_id: int, key: str) -> None:
+        async with self.transaction():
+            assert self._writer is not None
+            await self._writer.execute(
+                "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", (user_id, key)
+            )
 
     async def get_provider_state(self, connection_id: int, key: str) -> str | None:
         rows = await self._db.execute_fetchall(
