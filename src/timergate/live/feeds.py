@@ -39,18 +39,20 @@ class TickFeed:
     __slots__ = ("_pending", "_wake", "ended")
 
     def __init__(self, wake: Wake) -> None:
-        self._pending: dict[str, Tick] = {}
+        # Keyed by provider and id: ids are only unique within their provider.
+        self._pending: dict[tuple[str, str], Tick] = {}
         self._wake = wake
         self.ended = False
 
     def put(self, tick: Tick) -> None:
         pending = self._pending
+        key = (tick.timer.provider, tick.timer.id)
         # A final tick is never replaced by a regular one that raced it.
-        previous = pending.get(tick.timer.id)
+        previous = pending.get(key)
         if previous is not None and previous.final and not tick.final:
             return
         was_empty = not pending
-        pending[tick.timer.id] = tick
+        pending[key] = tick
         if was_empty:
             self._wake()
 
