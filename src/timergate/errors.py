@@ -11,6 +11,7 @@ for clients and logged for operators.
     ├── InvalidTransition       INVALID_TRANSITION      (carries the current state)
     ├── Conflict                CONFLICT                (carries the current version)
     ├── UnsupportedByProvider   UNSUPPORTED_BY_PROVIDER (carries the provider and operation)
+    ├── BrokerUnavailable       UNAVAILABLE             (live updates cannot be had right now)
     └── UpstreamError                                   (carries the provider, where known)
         ├── UpstreamUnavailable     UPSTREAM_UNAVAILABLE
         ├── UpstreamAuthFailed      UPSTREAM_AUTH_FAILED
@@ -26,6 +27,7 @@ from typing import Any, ClassVar, Self
 
 __all__ = [
     "BadUserInput",
+    "BrokerUnavailable",
     "Conflict",
     "InvalidTransition",
     "NotFound",
@@ -123,6 +125,19 @@ class UnsupportedByProvider(TimergateError):
 
     def extensions(self) -> dict[str, Any]:
         return {**super().extensions(), "provider": self.provider, "operation": self.operation}
+
+
+class BrokerUnavailable(TimergateError):
+    """The event broker cannot be reached now; the gateway reconnects by itself, so retry."""
+
+    code = "UNAVAILABLE"
+
+    def __init__(
+        self,
+        message: str = "Live updates are unavailable for a moment: this gateway cannot reach "
+        "its event broker. Retry in a few seconds.",
+    ) -> None:
+        super().__init__(message)
 
 
 class UpstreamError(TimergateError):
