@@ -137,12 +137,12 @@ def _check_names(names: Sequence[str]) -> None:
 
 
 def _serve(settings: Settings, demo: bool) -> None:
-    import uvicorn
-
     from timergate.app import create_app
+    from timergate.server import serve
 
     url = f"http://{settings.host}:{settings.port}/graphql"
     print(f"timergate: store {obscure_url(settings.database_url)}", flush=True)
+    print(f"timergate: broker {obscure_url(settings.broker_url)}", flush=True)
     if demo:
         (token,) = asyncio.run(_create_tokens(settings, ["demo"]))
         print(f"timergate: GraphiQL at {url}", flush=True)
@@ -158,17 +158,7 @@ def _serve(settings: Settings, demo: bool) -> None:
     # full passes, which otherwise walk it again and again under heavy tick fan-out.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        # The sans-I/O websocket implementation keeps no tasks of its own per connection.
-        ws="websockets-sansio",
-        ws_per_message_deflate=settings.ws_compression,
-        lifespan="on",
-    )
+    serve(app, settings)
 
 
 def _fake(vendor: str, host: str, port: int, *, rate_limit: bool) -> int:

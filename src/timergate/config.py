@@ -36,6 +36,8 @@ class Settings:
     #: Seconds between looks at a vendor for changes made outside timergate, while a
     #: subscriber listens (never faster than the vendor's rate limit allows).
     poll_interval_seconds: float = 15.0
+    #: Whole seconds a shutdown (SIGTERM) waits for requests in flight before cancelling them.
+    shutdown_timeout_seconds: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -56,9 +58,13 @@ ENVIRONMENT: dict[str, str] = {f.name: f"TIMERGATE_{f.name.upper()}" for f in fi
 
 
 def _parse(name: str, raw: str) -> Any:
-    if name == "port":
+    if name in ("port", "shutdown_timeout_seconds"):
         return int(raw)
-    if name in ("token_cache_seconds", "upstream_timeout_seconds", "poll_interval_seconds"):
+    if name in (
+        "token_cache_seconds",
+        "upstream_timeout_seconds",
+        "poll_interval_seconds",
+    ):
         return float(raw)
     if name in ("access_log", "ws_compression"):
         if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):

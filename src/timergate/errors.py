@@ -12,6 +12,7 @@ for clients and logged for operators.
     ├── Conflict                CONFLICT                (carries the current version)
     ├── UnsupportedByProvider   UNSUPPORTED_BY_PROVIDER (carries the provider and operation)
     ├── BrokerUnavailable       UNAVAILABLE             (live updates cannot be had right now)
+    ├── ShuttingDown            SHUTTING_DOWN           (this instance is stopping: reconnect)
     └── UpstreamError                                   (carries the provider, where known)
         ├── UpstreamUnavailable     UPSTREAM_UNAVAILABLE
         ├── UpstreamAuthFailed      UPSTREAM_AUTH_FAILED
@@ -31,6 +32,7 @@ __all__ = [
     "Conflict",
     "InvalidTransition",
     "NotFound",
+    "ShuttingDown",
     "TimergateError",
     "Unauthenticated",
     "UnsupportedByProvider",
@@ -136,6 +138,19 @@ class BrokerUnavailable(TimergateError):
         self,
         message: str = "Live updates are unavailable for a moment: this gateway cannot reach "
         "its event broker. Retry in a few seconds.",
+    ) -> None:
+        super().__init__(message)
+
+
+class ShuttingDown(TimergateError):
+    """This gateway instance is stopping; another instance (or this one, restarted) answers."""
+
+    code = "SHUTTING_DOWN"
+
+    def __init__(
+        self,
+        message: str = "This gateway instance is shutting down: subscribe again (another "
+        "instance, or this one once restarted, will answer) and re-read what you show.",
     ) -> None:
         super().__init__(message)
 

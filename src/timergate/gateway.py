@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from timergate.auth import Authenticator
-from timergate.broker import Broker, open_broker
+from timergate.broker import Broker, BrokerUnavailable, Unsubscribe, open_broker
 from timergate.config import Settings
 from timergate.domain import Clock, SystemClock, User
+from timergate.domain.control import ConnectionsChanged, ControlMessage
+from timergate.draining import Draining
 from timergate.live.scheduler import TickScheduler
 from timergate.providers import LocalProvider
 from timergate.providers.registry import VENDORS
@@ -60,22 +62,54 @@ class Gateway:
             ),
             vault=vault,
             vault_problem=problem,
+            announce=self._announce_connections,
         )
         self.reads = Reads(self.connections, timeout=settings.upstream_timeout_seconds)
         self.timers = TimerService(self.connections, self.broker, self.clock, self.reads)
         self.scheduler = TickScheduler()
+        self.draining = Draining()
+        self._stop_control: Unsubscribe | None = None
 
     async def start(self) -> None:
         await self.store.connect()
         await self.broker.connect()
+        self._stop_control = await self.broker.subscribe_control(
+            self._on_control, on_gap=self.connections.forget_all
+        )
         self.scheduler.start()
 
+    async def drain(self) -> None:
+        """Begin a graceful shutdown: end live connections so their clients reconnect
+        elsewhere, while requests in flight finish (see :mod:`timergate.draining`)."""
+        await self.draining.begin()
+
     async def stop(self) -> None:
+        if self._stop_control is not None:
+            await self._stop_control()
+            self._stop_control = None
         await self.scheduler.stop()
         await self.connections.close()
         await self.pools.close()
         await self.broker.disconnect()
         await self.store.disconnect()
+
+    def _on_control(self, message: ControlMessage) -> None:
+        """Act on a notice from any instance (this one included). Token revocations are for
+        the revocation watcher, which subscribes to the control channel itself."""
+        if isinstance(message, ConnectionsChanged):
+            self.connections.forget(message.user_id, message.connection_id)
+
+    async def _announce_connections(self, user_id: int, connection_id: int) -> None:
+        try:
+            await self.broker.publish_control(ConnectionsChanged(user_id, connection_id))
+        except BrokerUnavailable:
+            # Other instances keep their cached list until their broker connection is lost
+            # and restored (they then drop every cached list) or they restart.
+            _log.warning(
+                "other instances were not told that user %s's connections changed: the "
+                "broker is unreachable",
+                user_id,
+            )
 
     async def set_time_zone(self, user: User, time_zone: str) -> User:
         updated = await self.store.set_time_zone(user.id, time_zone)

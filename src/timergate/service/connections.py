@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from timergate.domain import Clock, User
@@ -21,7 +21,7 @@ from timergate.providers.upstream import UpstreamAllowList, UpstreamPools
 from timergate.store import TimerStore
 from timergate.vault import CredentialVault, VaultError
 
-__all__ = ["NO_SUCH_CONNECTION", "ConnectionService"]
+__all__ = ["NO_SUCH_CONNECTION", "Announce", "ConnectionService"]
 
 _log = logging.getLogger("timergate.connections")
 
@@ -30,9 +30,16 @@ NO_SUCH_CONNECTION = (
     "No connection with that id; it may have been disconnected (see viewer.connections)."
 )
 
+#: Tells every other instance that a user's connections changed (user id, connection id).
+Announce = Callable[[int, int], Awaitable[None]]
+
 
 class ConnectionService:
-    """Finds, opens, connects and disconnects the providers of each user."""
+    """Finds, opens, connects and disconnects the providers of each user.
+
+    What it caches about a user's connections is dropped by :meth:`forget`; every change made
+    here is passed to ``announce``, so other instances drop theirs too.
+    """
 
     def __init__(
         self,
@@ -44,8 +51,10 @@ class ConnectionService:
         allow_list: UpstreamAllowList,
         vault: CredentialVault | None,
         vault_problem: str | None = None,
+        announce: Announce | None = None,
     ) -> None:
         self._store = store
+        self._announce = announce
         self.local = local
         self._clock = clock
         self._pools = pools
@@ -146,6 +155,7 @@ class ConnectionService:
         sealed = vault.seal(_owner(user.id, kind), credentials)
         connection = await self._store.add_connection(user.id, kind, label, url, sealed, now)
         self._connections.pop(user.id, None)
+        await self._changed(user.id, connection.id)
         return connection
 
     async def disconnect(self, user: User, key: str) -> Connection:
@@ -157,6 +167,7 @@ class ConnectionService:
         provider = self._providers.pop(connection.id, None)
         if provider is not None:
             await provider.close()
+        await self._changed(user.id, connection.id)
         return connection
 
     def forget(self, user_id: int, connection_id: int | None = None) -> None:
@@ -166,6 +177,14 @@ class ConnectionService:
             provider = self._providers.pop(connection_id, None)
             if provider is not None:
                 self._spawn(provider.close())
+
+    def forget_all(self) -> None:
+        """Drop every cached list of connections (changes may have been missed)."""
+        self._connections.clear()
+
+    async def _changed(self, user_id: int, connection_id: int) -> None:
+        if self._announce is not None:
+            await self._announce(user_id, connection_id)
 
     async def close(self) -> None:
         providers, self._providers = list(self._providers.values()), {}
@@ -273,6 +292,7 @@ class ConnectionService:
             connection.user_id, connection.id, self._clock.now(), status=status
         )
         self.forget(connection.user_id, connection.id)
+        await self._changed(connection.user_id, connection.id)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
