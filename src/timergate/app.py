@@ -1,4 +1,5 @@
-"""The ASGI application: ``/graphql``, ``/healthz``, CORS, and the gateway's lifespan."""
+"""The ASGI application: ``/graphql``, ``/healthz``, ``/readyz``, CORS, and the gateway's
+lifespan."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,6 +20,7 @@ from timergate.graphql.http import GraphQLEndpoint
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
+from timergate.health import healthz, readiness_endpoint
 
 __all__ = ["cors_middleware", "create_app", "gateway_lifespan", "healthz"]
 
@@ -41,11 +41,6 @@ class _GraphQLWebSockets:
             await self.endpoint(scope, receive, send)
         else:
             await self.app(scope, receive, send)
-
-
-async def healthz(request: Request) -> JSONResponse:
-    """Liveness: the process answers."""
-    return JSONResponse({"status": "ok"})
 
 
 def cors_middleware(settings: Settings) -> Middleware:
@@ -86,6 +81,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readiness_endpoint(gateway), methods=["GET"]),
         ],
         middleware=[Middleware(_GraphQLWebSockets, endpoint=websocket), cors_middleware(settings)],
         lifespan=gateway_lifespan(gateway),
