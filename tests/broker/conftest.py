@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from services import POSTGRES_URL, REDIS_URL, require_service
+from services import broker_url as server_broker_url
 from timergate.broker import Broker, open_broker
 
 #: The longest a test waits for one message.
@@ -22,26 +21,18 @@ RECEIVE_TIMEOUT = 5.0
 #: The longest a test waits for a broker to notice a lost connection and come back.
 RECONNECT_TIMEOUT = 20.0
 
-SERVERS = {"redis": REDIS_URL, "postgresql": POSTGRES_URL}
-
-
-def namespaced(url: str) -> str:
-    """``url`` with a namespace of its own."""
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}namespace=t{uuid.uuid4().hex[:12]}"
-
 
 @pytest.fixture(params=["memory", "redis", "postgresql"])
 def broker_url(request: pytest.FixtureRequest) -> str:
     if request.param == "memory":
         return "memory://"
-    return namespaced(require_service(SERVERS[request.param]))
+    return server_broker_url(request.param)
 
 
 @pytest.fixture(params=["redis", "postgresql"])
 def server_url(request: pytest.FixtureRequest) -> str:
     """A networked broker's URL (for what only a broker across processes can do)."""
-    return namespaced(require_service(SERVERS[request.param]))
+    return server_broker_url(request.param)
 
 
 async def connected(url: str) -> Broker:

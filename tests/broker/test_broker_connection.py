@@ -7,12 +7,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from tcp_proxy import TcpProxy
 from test_broker_contract import event
 
-from conftest import RECONNECT_TIMEOUT, SERVERS, Inbox, connected, namespaced
-from services import require_service
+from conftest import RECONNECT_TIMEOUT, Inbox, connected
+from services import broker_url, namespaced
 from serving import free_port
+from tcp_proxy import TcpProxy
 from timergate.broker import Broker, BrokerUnavailable, open_broker
 from timergate.broker.postgres import PostgresBroker
 from timergate.broker.redis import RedisBroker
@@ -156,7 +156,7 @@ async def test_a_silent_connection_is_dropped_and_reopened(
     """A server that stops answering without closing the socket is noticed by the health
     ping, and the broker comes back once the server answers again."""
     caplog.set_level(logging.WARNING, logger="timergate.broker")
-    url = namespaced(require_service(SERVERS["redis" if kind is RedisBroker else "postgresql"]))
+    url = broker_url("redis" if kind is RedisBroker else "postgresql")
     tcp = TcpProxy(url)
     await tcp.start()
     subscriber = kind(tcp.url, timeout=1.0, health_interval=0.2)
