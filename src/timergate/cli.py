@@ -33,7 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help=f"port (default 8000) {_env('port')}")
     _database_flag(serve)
     serve.add_argument(
-        "--broker", dest="broker_url", help=f"broker URL (memory://) {_env('broker_url')}"
+        "--broker",
+        dest="broker_url",
+        help="event broker URL: memory:// (default, one process), redis://HOST:PORT/DB or "
+        f"postgresql://USER@HOST/DB (shared by several instances) {_env('broker_url')}",
     )
     serve.add_argument(
         "--allowed-origin",
