@@ -72,10 +72,16 @@ class Gateway:
 
     async def start(self) -> None:
         await self.store.connect()
-        await self.broker.connect()
-        self._stop_control = await self.broker.subscribe_control(
-            self._on_control, on_gap=self.connections.forget_all
-        )
+        try:
+            await self.broker.connect()
+            self._stop_control = await self.broker.subscribe_control(
+                self._on_control, on_gap=self.connections.forget_all
+            )
+        except BaseException:
+            # Close what is open, or the store's threads keep a failed process alive.
+            await self.broker.disconnect()
+            await self.store.disconnect()
+            raise
         self.scheduler.start()
 
     async def drain(self) -> None:

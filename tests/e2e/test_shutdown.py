@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,22 @@ async def test_a_request_that_never_finishes_is_cut_at_the_shutdown_timeout(
         stuck.writer.close()
     assert returncode in (0, -signal.SIGTERM)
     assert "timeout graceful shutdown exceeded" in log.read_text()
+
+
+def test_a_gateway_whose_broker_is_unreachable_exits_at_start_and_names_it(
+    tmp_path: Path, database: str
+) -> None:
+    """A wrong --broker stops `timergate serve` at once with an error naming the broker (its
+    password hidden), instead of serving without live updates or hanging."""
+    command = [sys.executable, "-m", "timergate", "serve", "--port", str(free_port())]
+    broker = f"redis://:s3cret@127.0.0.1:{free_port()}/0"
+    result = subprocess.run(
+        [*command, "--database", database, "--broker", broker],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "cannot reach the Redis broker at redis://:***@127.0.0.1:" in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
