@@ -60,8 +60,9 @@ class RedisBroker:
             "socket_timeout": timeout,
             "socket_keepalive": True,
         }
-        # One retry lets a publish through a pooled connection that went stale.
-        self._publisher = Redis.from_url(client_url, **options)
+        # One immediate retry lets a publish through a pooled connection that went stale (after
+        # a Redis restart); more would only delay the answer of a mutation while Redis is away.
+        self._publisher = Redis.from_url(client_url, retry=Retry(NoBackoff(), 1), **options)
         # No retries under the subscriber: a lost connection must surface here, where the
         # reader resubscribes and tells the subscriptions, not be papered over.
         self._subscriber = Redis.from_url(client_url, retry=Retry(NoBackoff(), 0), **options)
