@@ -7,6 +7,8 @@ for clients and logged for operators.
     TimergateError
     ├── BadUserInput            BAD_USER_INPUT          (carries the offending field)
     ├── Unauthenticated         UNAUTHENTICATED
+    ├── RateLimited             RATE_LIMITED            (carries retry_after seconds)
+    ├── TooManyConnections      TOO_MANY_CONNECTIONS    (carries the limit)
     ├── NotFound                NOT_FOUND
     ├── InvalidTransition       INVALID_TRANSITION      (carries the current state)
     ├── Conflict                CONFLICT                (carries the current version)
@@ -32,8 +34,10 @@ __all__ = [
     "Conflict",
     "InvalidTransition",
     "NotFound",
+    "RateLimited",
     "ShuttingDown",
     "TimergateError",
+    "TooManyConnections",
     "Unauthenticated",
     "UnsupportedByProvider",
     "UpstreamAuthFailed",
@@ -81,6 +85,32 @@ class BadUserInput(TimergateError):
 
 class Unauthenticated(TimergateError):
     code = "UNAUTHENTICATED"
+
+
+class RateLimited(TimergateError):
+    """The client sent more than its limit allows; it may retry after ``retry_after`` seconds."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "retryAfter": self.retry_after}
+
+
+class TooManyConnections(TimergateError):
+    """The user already holds as many open websockets and event streams as allowed."""
+
+    code = "TOO_MANY_CONNECTIONS"
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "limit": self.limit}
 
 
 class NotFound(TimergateError):

@@ -1,24 +1,28 @@
 """The running gateway's services, wired in one place: store, broker, providers, timer service,
-authentication and the tick clock."""
+authentication, revocation, rate limits and the tick clock."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-from timergate.auth import Authenticator
+from timergate.auth import Authenticator, hash_token
 from timergate.broker import Broker, BrokerUnavailable, Unsubscribe, open_broker
 from timergate.config import Settings
 from timergate.domain import Clock, SystemClock, User
 from timergate.domain.control import ConnectionsChanged, ControlMessage
 from timergate.draining import Draining
+from timergate.live.polling import ConnectionPoller
 from timergate.live.scheduler import TickScheduler
 from timergate.providers import LocalProvider
 from timergate.providers.registry import VENDORS
 from timergate.providers.upstream import UpstreamAllowList, UpstreamPools
+from timergate.ratelimit import RateLimiter
+from timergate.revocations import Revocations
 from timergate.service import ConnectionService, Reads, TimerService
 from timergate.store import TimerStore, open_store
 from timergate.vault import CredentialVault, VaultError
@@ -47,8 +51,17 @@ class Gateway:
         self.store: TimerStore = open_store(settings.database_url)
         self.broker: Broker = open_broker(settings.broker_url)
         self.authenticator = Authenticator(self.store, ttl=settings.token_cache_seconds)
+        self.revocations = Revocations(self.store, poll_seconds=settings.revocation_poll_seconds)
+        self.revocations.subscribe(self.authenticator.forget_tokens)
+        self.limiter = RateLimiter(
+            settings.rate_limit_storage,
+            per_token=settings.rate_limit_per_token,
+            per_address=settings.rate_limit_per_address,
+        )
         self.pools = UpstreamPools(
-            timeout=settings.upstream_timeout_seconds, transport=upstream_transport
+            timeout=settings.upstream_timeout_seconds,
+            transport=upstream_transport,
+            pacing=settings.upstream_pacing,
         )
         vault, problem = _vault(settings)
         self.connections = ConnectionService(
@@ -67,6 +80,9 @@ class Gateway:
         self.reads = Reads(self.connections, timeout=settings.upstream_timeout_seconds)
         self.timers = TimerService(self.connections, self.broker, self.clock, self.reads)
         self.scheduler = TickScheduler()
+        self.poller = ConnectionPoller(
+            self.connections, self.broker, self.clock, interval=settings.poll_interval_seconds
+        )
         self.draining = Draining()
         self._stop_control: Unsubscribe | None = None
 
@@ -77,12 +93,14 @@ class Gateway:
             self._stop_control = await self.broker.subscribe_control(
                 self._on_control, on_gap=self.connections.forget_all
             )
+            await self.revocations.start()
         except BaseException:
             # Close what is open, or the store's threads keep a failed process alive.
             await self.broker.disconnect()
             await self.store.disconnect()
             raise
         self.scheduler.start()
+        self.poller.start()
 
     async def drain(self) -> None:
         """Begin a graceful shutdown: end live connections so their clients reconnect
@@ -93,19 +111,22 @@ class Gateway:
         if self._stop_control is not None:
             await self._stop_control()
             self._stop_control = None
+        await self.poller.stop()
         await self.scheduler.stop()
+        await self.revocations.stop()
+        await self.limiter.aclose()
         await self.connections.close()
         await self.pools.close()
         await self.broker.disconnect()
         await self.store.disconnect()
 
     def _on_control(self, message: ControlMessage) -> None:
-        """Act on a notice from any instance (this one included). Token revocations are for
-        the revocation watcher, which subscribes to the control channel itself."""
+        """Act on a notice from any instance (this one included). Token revocations also
+        reach every gateway through the store's revocation log."""
         if isinstance(message, ConnectionsChanged):
             self.connections.forget(message.user_id, message.connection_id)
 
-    async def _announce_connections(self, user_id: int, connection_id: int) -> None:
+    async def _announce_connections(self, user_id: int, connection_id: int | None) -> None:
         try:
             await self.broker.publish_control(ConnectionsChanged(user_id, connection_id))
         except BrokerUnavailable:
@@ -121,6 +142,10 @@ class Gateway:
         updated = await self.store.set_time_zone(user.id, time_zone)
         self.authenticator.forget(user.id)
         return updated
+
+    async def revoke_tokens(self, tokens: Sequence[str]) -> int:
+        """Revoke tokens; this gateway refuses them and cuts their connections at once."""
+        return await self.revocations.revoke([hash_token(t) for t in tokens])
 
 
 def default_key_file(settings: Settings) -> str | None:

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from timergate.config import Settings
 from timergate.gateway import Gateway
+from timergate.transport.http_protocol import ConnectionLimits, bounded_http_protocol
 
 __all__ = ["GatewayServer", "serve"]
 
@@ -41,6 +42,13 @@ def serve(app: Starlette, settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=settings.access_log,
+        http=bounded_http_protocol(
+            ConnectionLimits(
+                max_header_bytes=settings.max_header_bytes,
+                header_timeout=settings.header_timeout_seconds,
+                body_timeout=settings.body_timeout_seconds,
+            )
+        ),
         # The sans-I/O websocket implementation keeps no tasks of its own per connection.
         ws="websockets-sansio",
         ws_per_message_deflate=settings.ws_compression,

@@ -93,6 +93,7 @@ def test_description_names_both_credentials_a_task_and_the_time_zone(
     seed = description.seed
     assert seed["context"] == {"type": "task", "id": TASK, "title": "Onboarding screens"}
     assert seed["taskId"] == TASK and seed["timeZone"] == "Europe/Kyiv"
+    assert seed["taskIds"] == [TASK, OTHER_TASK], "the open tasks, not the closed one"
     other = seed["otherCredentials"]
     assert other["adminKey"] == description.credentials["adminKey"]
     assert other["accessToken"] != description.credentials["accessToken"]

@@ -738,6 +738,28 @@ async def test_revoked_tokens_name_nobody_and_only_those_go(store: TimerStore) -
     assert await store.revoke_tokens([b"d1"]) == 0
 
 
+async def test_revocations_are_logged_in_order_for_other_instances(
+    store: TimerStore, store_url: str
+) -> None:
+    """Each revoked token enters the revocation log once; another instance reads it after a seq."""
+    await store.grant_tokens(
+        [TokenGrant("erin", b"e1", "tg_e1"), TokenGrant("erin", b"e2", "tg_e2")], T0
+    )
+    start = await store.last_revocation()
+    assert await store.revocations_after(start) == []
+    await store.revoke_tokens([b"e1", b"never-granted"])
+    await store.revoke_tokens([b"e1", b"e2"])
+    other = open_store(store_url)
+    await other.connect()
+    try:
+        logged = await other.revocations_after(start)
+        assert [r.token_hash for r in logged] == [b"e1", b"e2"]
+        assert logged[0].seq < logged[1].seq == await other.last_revocation()
+        assert await other.revocations_after(logged[0].seq) == logged[1:]
+    finally:
+        await other.disconnect()
+
+
 async def test_set_time_zone(store: TimerStore, alice: User, bob: User) -> None:
     """Setting a user's time zone is returned, read back by id and token, and touches no one else."""
     updated = await store.set_time_zone(alice.id, "Europe/Berlin")

@@ -25,7 +25,7 @@ from timergate.domain.timer import (
     stop,
     update,
 )
-from timergate.domain.users import TokenGrant, User
+from timergate.domain.users import Revocation, TokenGrant, User
 
 __all__ = [
     "UNSET",
@@ -37,6 +37,7 @@ __all__ = [
     "ManualClock",
     "Page",
     "Position",
+    "Revocation",
     "SystemClock",
     "TimeEntry",
     "Timer",

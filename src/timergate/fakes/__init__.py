@@ -20,6 +20,7 @@ VENDORS: dict[str, str] = {
     "seventime": "timergate.fakes.seventime",
     "worksection": "timergate.fakes.worksection",
     "accelo": "timergate.fakes.accelo",
+    "ftrack": "timergate.fakes.ftrack",
 }
 
 

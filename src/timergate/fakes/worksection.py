@@ -95,6 +95,7 @@ class WorksectionFake:
             seed={
                 "context": {"type": "task", "id": task["id"], "title": task["name"]},
                 "taskId": task["id"],
+                "taskIds": [t["id"] for t in account.tasks.values() if t["status"] == "active"],
                 "timeZone": account.zone.key,
                 "otherCredentials": {"accessToken": second, "adminKey": account.api_key},
             },

@@ -25,12 +25,66 @@ class NokoCredentialsInput:
 
 
 @strawberry.input(
+    description="A Worksection account, both ways in: the person's OAuth access token (their "
+    "timer) and the account's admin API key (running timers and saved time)."
+)
+class WorksectionCredentialsInput:
+    access_token: str = strawberry.field(
+        description="The person's OAuth access token; Worksection's last 24 hours, then the "
+        "connection needs a new one (status NEEDS_REAUTHORIZATION)."
+    )
+    admin_key: str = strawberry.field(description="The account's admin API key.")
+    time_zone: str | None = strawberry.field(
+        default=None,
+        description="The account's IANA time zone (Worksection dates saved time in it), e.g. "
+        "'Europe/Kyiv'; defaults to the viewer's timeZone.",
+    )
+
+
+@strawberry.input(
+    description="A Seven Time API key (Settings, Integrations, API) and the Seven Time user "
+    "the connection acts as: the key acts for every user of the company, so timergate acts "
+    "only as this one."
+)
+class SevenTimeCredentialsInput:
+    client_secret: str = strawberry.field(description="The API key (the Client-Secret header).")
+    user_id: str = strawberry.field(
+        description="The _id of the Seven Time user whose timers this connection drives."
+    )
+
+
+@strawberry.input(
+    description="An ftrack username and that user's API key; timergate sends them as the "
+    "ftrack-user and ftrack-api-key headers."
+)
+class FtrackCredentialsInput:
+    api_user: str
+    api_key: str
+
+
+@strawberry.input(
+    description="An Accelo user's access token (timers act as that user; a service "
+    "application's token cannot use them). To renew it when it expires, give the web or "
+    "installed application's clientId and clientSecret with the user's refreshToken."
+)
+class AcceloCredentialsInput:
+    token: str
+    client_id: str | None = strawberry.UNSET
+    client_secret: str | None = strawberry.UNSET
+    refresh_token: str | None = strawberry.UNSET
+
+
+@strawberry.input(
     one_of=True,
     description="The credentials of exactly one vendor; they are checked with the vendor, "
     "then kept encrypted, and never returned.",
 )
 class ProviderCredentialsInput:
     noko: NokoCredentialsInput | None = strawberry.UNSET
+    worksection: WorksectionCredentialsInput | None = strawberry.UNSET
+    ftrack: FtrackCredentialsInput | None = strawberry.UNSET
+    seven_time: SevenTimeCredentialsInput | None = strawberry.UNSET
+    accelo: AcceloCredentialsInput | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -59,8 +113,14 @@ class DisconnectProviderPayload:
     id: strawberry.ID
 
 
-#: The field of ``ProviderCredentialsInput`` for each vendor.
-_FIELDS: dict[str, ProviderKind] = {"noko": ProviderKind.NOKO}
+#: The field of ``ProviderCredentialsInput`` for each vendor (its Python name).
+_FIELDS: dict[str, ProviderKind] = {
+    "noko": ProviderKind.NOKO,
+    "worksection": ProviderKind.WORKSECTION,
+    "ftrack": ProviderKind.FTRACK,
+    "seven_time": ProviderKind.SEVEN_TIME,
+    "accelo": ProviderKind.ACCELO,
+}
 
 
 def _credentials(value: ProviderCredentialsInput) -> tuple[ProviderKind, dict[str, Any]]:
@@ -72,7 +132,7 @@ def _credentials(value: ProviderCredentialsInput) -> tuple[ProviderKind, dict[st
         for key, raw in vars(given).items():
             if raw is None or isinstance(raw, UnsetType):
                 continue
-            field = f"input.credentials.{name}.{strawberry_name(key)}"
+            field = f"input.credentials.{strawberry_name(name)}.{strawberry_name(key)}"
             if isinstance(raw, str):
                 raw = check_text(raw, field=field, max_length=_MAX_CREDENTIAL_LENGTH)
             fields[strawberry_name(key)] = raw

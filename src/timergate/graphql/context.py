@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
 from timergate.domain import User
 from timergate.errors import TimergateError, Unauthenticated
 from timergate.gateway import Gateway
+
+if TYPE_CHECKING:
+    from timergate.sessions import LiveConnection, Session
 
 __all__ = ["RequestContext"]
 
@@ -35,6 +38,10 @@ class RequestContext:
     #: Errors of providers that failed while the answer went on without them; each transport
     #: adds them to the response's ``errors`` beside the data.
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    #: Who asks, with which token, from where (see :mod:`timergate.sessions`).
+    session: Session | None = None
+    #: The registration of a websocket or event stream: revoking its token ends it.
+    live_connection: LiveConnection | None = None
 
     def report(self, path: Iterable[str | int], failures: Iterable[TimergateError]) -> None:
         """Add ``failures`` as errors at ``path`` (the field answered without them)."""

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from timergate.broker import Unsubscribe
+from timergate.broker import Gap, Listener, Unsubscribe
 from timergate.domain import Timer, TimerState, User, elapsed_seconds
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.errors import BadUserInput, NotFound, ShuttingDown
@@ -112,8 +112,8 @@ class TickSubscription:
             user=user,
         )
         # Listen before reading, so no change between the read and the listen is lost.
-        subscription._unsubscribe = await gateway.broker.subscribe(
-            user_channel(user.id), subscription.on_event, on_gap=subscription.on_gap
+        subscription._unsubscribe = await _listen(
+            gateway, user, subscription.on_event, on_gap=subscription.on_gap
         )
         try:
             timers = await subscription._read()
@@ -228,6 +228,19 @@ class TickSubscription:
             await unsubscribe()
 
 
+async def _listen(gateway: Gateway, user: User, listener: Listener, *, on_gap: Gap) -> Unsubscribe:
+    """Listen to the user's events, and have their connections watched for outside changes
+    meanwhile; the returned callable undoes both."""
+    unsubscribe = await gateway.broker.subscribe(user_channel(user.id), listener, on_gap=on_gap)
+    unwatch = await gateway.poller.watch(user)
+
+    async def stop() -> None:
+        unwatch()
+        await unsubscribe()
+
+    return stop
+
+
 def _key(timer: Timer) -> tuple[str, str]:
     return (timer.provider, timer.id)
 
@@ -247,9 +260,7 @@ class EventSubscription:
             raise ShuttingDown()
         subscription = cls(feed)
         # Missed events cannot be replayed: the feed tells the subscriber to re-read instead.
-        subscription._unsubscribe = await gateway.broker.subscribe(
-            user_channel(user.id), feed.put, on_gap=feed.miss
-        )
+        subscription._unsubscribe = await _listen(gateway, user, feed.put, on_gap=feed.miss)
         return subscription
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from aiolimiter import AsyncLimiter
 
 from timergate.domain import Clock
 from timergate.domain.connections import Capabilities, Connection, ProviderKind
@@ -15,12 +16,21 @@ from timergate.providers.base import Provider
 
 __all__ = [
     "VENDORS",
+    "ConnectionState",
     "ProviderSetup",
     "VendorSpec",
     "capabilities_of",
     "connection_name",
     "vendor",
 ]
+
+
+class ConnectionState(Protocol):
+    """A connection's own durable notes (JSON values by key), for what its vendor cannot
+    keep: say, the time of a pause the vendor has no word for. Gone with the connection."""
+
+    async def get(self, key: str) -> Any | None: ...
+    async def put(self, key: str, value: Any | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,12 @@ class ProviderSetup:
     save_credentials: Callable[[Mapping[str, Any]], Awaitable[None]]
     #: Record that the connection needs the user to authorise it again.
     on_reauthorization_needed: Callable[[], None]
+    #: A limiter pacing every connection to this vendor host at ``rate`` calls per
+    #: ``period`` seconds (shared, as vendors count per client address); ``None`` when the
+    #: operator switched pacing off.
+    limiter: Callable[[float, float], AsyncLimiter | None]
+    #: Durable notes of this connection.
+    state: ConnectionState
 
 
 class _Factory(Protocol):
@@ -80,6 +96,38 @@ VENDORS: dict[ProviderKind, VendorSpec] = {
             public_hosts=("https://api.nokotime.com",),
             module="timergate.providers.noko",
             base_url_hint="https://api.nokotime.com",
+        ),
+        VendorSpec(
+            kind=ProviderKind.WORKSECTION,
+            name="Worksection",
+            default_base_url=None,
+            public_hosts=("https://*.worksection.com",),
+            module="timergate.providers.worksection",
+            base_url_hint="https://youraccount.worksection.com",
+        ),
+        VendorSpec(
+            kind=ProviderKind.FTRACK,
+            name="ftrack",
+            default_base_url=None,
+            public_hosts=("https://*.ftrackapp.com",),
+            module="timergate.providers.ftrack",
+            base_url_hint="https://yourstudio.ftrackapp.com",
+        ),
+        VendorSpec(
+            kind=ProviderKind.SEVEN_TIME,
+            name="Seven Time",
+            default_base_url="https://app.seventime.se",
+            public_hosts=("https://app.seventime.se",),
+            module="timergate.providers.seventime",
+            base_url_hint="https://app.seventime.se",
+        ),
+        VendorSpec(
+            kind=ProviderKind.ACCELO,
+            name="Accelo",
+            default_base_url=None,
+            public_hosts=("https://*.api.accelo.com",),
+            module="timergate.providers.accelo",
+            base_url_hint="https://{deployment}.api.accelo.com",
         ),
     )
 }

@@ -145,11 +145,28 @@ class UpstreamPools:
     """One ``httpx.AsyncClient`` (one connection pool) per vendor origin."""
 
     def __init__(
-        self, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        *,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        pacing: bool = True,
     ) -> None:
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self._transport = transport
+        self._pacing = pacing
         self._clients: dict[str, httpx.AsyncClient] = {}
+        self._limiters: dict[tuple[str, float, float], AsyncLimiter] = {}
+
+    def limiter(self, base_url: str, rate: float, period: float) -> AsyncLimiter | None:
+        """The limiter shared by every connection to ``base_url``'s host at this rate."""
+        if not self._pacing:
+            return None
+        parts = urlsplit(base_url)
+        key = (f"{parts.scheme}://{parts.netloc}", rate, period)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = AsyncLimiter(rate, period)
+        return limiter
 
     def client(self, base_url: str) -> httpx.AsyncClient:
         parts = urlsplit(base_url)
@@ -215,7 +232,8 @@ class Upstream:
     auth: Callable[[httpx.Request], None]
     limiter: AsyncLimiter | None = None
     read_attempts: int = 3
-    on_auth_failure: Callable[[], Any] | None = None
+    #: Called before an auth failure is raised, so the connection's status says it first.
+    on_auth_failure: Callable[[], None] | None = None
     default_headers: Mapping[str, str] = field(default_factory=dict)
 
     async def request(
@@ -228,13 +246,15 @@ class Upstream:
         data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         allow: frozenset[int] = frozenset(),
+        retry: bool | None = None,
     ) -> httpx.Response:
         """Send one call; a 2xx (or a status in ``allow``) comes back, anything else raises.
 
         GET and HEAD are retried on timeouts, connection errors and 502/503/504 with
-        exponential backoff and jitter; other methods are sent once.
+        exponential backoff and jitter; other methods are sent once. ``retry`` overrides
+        that for APIs whose reads are POSTs (or whose write is safe to repeat).
         """
-        is_read = method in ("GET", "HEAD")
+        is_read = method in ("GET", "HEAD") if retry is None else retry
         attempts = self.read_attempts if is_read else 1
         try:
             async for attempt in stamina.retry_context(
@@ -286,6 +306,8 @@ class Upstream:
         if response.is_success or response.status_code in allow:
             return response
         error = self.error_for(response)
+        if isinstance(error, UpstreamAuthFailed) and self.on_auth_failure is not None:
+            self.on_auth_failure()
         retry = retryable and response.status_code in _RETRYABLE_STATUSES
         if retry and isinstance(error, UpstreamError):
             raise _Retryable(error)
@@ -299,8 +321,6 @@ class Upstream:
         """The gateway's error for a vendor's non-success answer."""
         status = response.status_code
         if status in (401, 403):
-            if self.on_auth_failure is not None:
-                self.on_auth_failure()
             return UpstreamAuthFailed(
                 f"{self.name} refused its credentials (HTTP {status}); connect it again "
                 "with valid ones.",

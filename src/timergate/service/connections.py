@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from timergate.domain import Clock, User
@@ -30,8 +32,9 @@ NO_SUCH_CONNECTION = (
     "No connection with that id; it may have been disconnected (see viewer.connections)."
 )
 
-#: Tells every other instance that a user's connections changed (user id, connection id).
-Announce = Callable[[int, int], Awaitable[None]]
+#: Tells every other instance that a user's connections changed (user id, and the connection
+#: whose open provider they must drop, if any).
+Announce = Callable[[int, int | None], Awaitable[None]]
 
 
 class ConnectionService:
@@ -146,13 +149,15 @@ class ConnectionService:
             created_at=now,
             updated_at=now,
         )
-        probe = self._build(spec, draft, credentials, persist=False)
+        # The check may renew the credentials (a refreshed token): keep what it ended with.
+        checked = dict(credentials)
+        probe = self._build(spec, draft, credentials, persist=False, renewed=checked)
         await probe.open()
         try:
             await probe.verify()
         finally:
             await probe.close()
-        sealed = vault.seal(_owner(user.id, kind), credentials)
+        sealed = vault.seal(_owner(user.id, kind), checked)
         connection = await self._store.add_connection(user.id, kind, label, url, sealed, now)
         self._connections.pop(user.id, None)
         await self._changed(user.id, connection.id)
@@ -182,7 +187,7 @@ class ConnectionService:
         """Drop every cached list of connections (changes may have been missed)."""
         self._connections.clear()
 
-    async def _changed(self, user_id: int, connection_id: int) -> None:
+    async def _changed(self, user_id: int, connection_id: int | None) -> None:
         if self._announce is not None:
             await self._announce(user_id, connection_id)
 
@@ -263,13 +268,17 @@ class ConnectionService:
         credentials: Mapping[str, Any],
         *,
         persist: bool,
+        renewed: dict[str, Any] | None = None,
     ) -> Provider:
         def mark(status: ConnectionStatus) -> None:
-            if persist and connection.status is not status:
-                self._spawn(self._set_status(connection, status))
+            if persist:
+                self._mark(connection, status)
 
         async def save_credentials(new: Mapping[str, Any]) -> None:
             if not persist:
+                if renewed is not None:
+                    renewed.clear()
+                    renewed.update(new)
                 return
             sealed = self._require_vault().seal(_owner(connection.user_id, spec.kind), new)
             await self._store.update_connection(
@@ -284,20 +293,63 @@ class ConnectionService:
             on_auth_failure=lambda: mark(ConnectionStatus.AUTH_FAILED),
             save_credentials=save_credentials,
             on_reauthorization_needed=lambda: mark(ConnectionStatus.NEEDS_REAUTHORIZATION),
+            limiter=lambda rate, period: self._pools.limiter(connection.base_url, rate, period),
+            state=_StoredState(self._store, connection.id) if persist else _ScratchState(),
         )
         return spec.factory()(setup)
 
-    async def _set_status(self, connection: Connection, status: ConnectionStatus) -> None:
+    def _mark(self, connection: Connection, status: ConnectionStatus) -> None:
+        """Show ``status`` at once (the cached list) and keep it (the store, just after)."""
+        cached = self._connections.get(connection.user_id)
+        if cached is not None:
+            self._connections[connection.user_id] = [
+                replace(c, status=status) if c.id == connection.id else c for c in cached
+            ]
+        self._spawn(self._keep_status(connection, status))
+
+    async def _keep_status(self, connection: Connection, status: ConnectionStatus) -> None:
         await self._store.update_connection(
             connection.user_id, connection.id, self._clock.now(), status=status
         )
-        self.forget(connection.user_id, connection.id)
-        await self._changed(connection.user_id, connection.id)
+        # Other instances re-read the user's connections; their providers stay open.
+        await self._changed(connection.user_id, None)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+class _StoredState:
+    """A connection's notes, kept in the store as JSON."""
+
+    def __init__(self, store: TimerStore, connection_id: int) -> None:
+        self._store = store
+        self._id = connection_id
+
+    async def get(self, key: str) -> Any | None:
+        raw = await self._store.get_provider_state(self._id, key)
+        return None if raw is None else json.loads(raw)
+
+    async def put(self, key: str, value: Any | None) -> None:
+        raw = None if value is None else json.dumps(value, separators=(",", ":"))
+        await self._store.put_provider_state(self._id, key, raw)
+
+
+class _ScratchState:
+    """Notes of a connection not kept yet (while its credentials are being checked)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    async def get(self, key: str) -> Any | None:
+        return self._values.get(key)
+
+    async def put(self, key: str, value: Any | None) -> None:
+        if value is None:
+            self._values.pop(key, None)
+        else:
+            self._values[key] = value
 
 
 def _owner(user_id: int, kind: ProviderKind) -> dict[str, Any]:

@@ -27,6 +27,12 @@ CONNECTIONS_TABLE = """
         updated_at_us INTEGER NOT NULL
     );
     CREATE INDEX connections_by_user ON connections(user_id, id);
+    CREATE TABLE provider_state (
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (connection_id, key)
+    );
 """
 
 CONNECTION_COLUMNS = "id, user_id, kind, label, base_url, status, created_at_us, updated_at_us"

@@ -10,7 +10,7 @@ from typing import Protocol
 from timergate.domain import TimeEntry, Timer
 from timergate.domain.connections import Connection, ConnectionStatus, ProviderKind
 from timergate.domain.queries import After, EntryFilter, Page, TimerFilter
-from timergate.domain.users import TokenGrant, User
+from timergate.domain.users import Revocation, TokenGrant, User
 
 __all__ = ["StoreTransaction", "TimerStore"]
 
@@ -71,7 +71,15 @@ class TimerStore(Protocol):
         ...
 
     async def revoke_tokens(self, token_hashes: Sequence[bytes]) -> int:
-        """Forget these tokens; how many existed."""
+        """Forget these tokens and log each one that existed in the revocation log; how many."""
+        ...
+
+    async def last_revocation(self) -> int:
+        """The ``seq`` of the newest revocation logged (0 if none): where a watcher starts."""
+        ...
+
+    async def revocations_after(self, seq: int) -> list[Revocation]:
+        """Revocations logged after ``seq``, oldest first (one cheap indexed read)."""
         ...
 
     async def set_time_zone(self, user_id: int, time_zone: str) -> User: ...
@@ -103,6 +111,14 @@ class TimerStore(Protocol):
         sealed_credentials: bytes | None = None,
     ) -> Connection | None: ...
     async def remove_connection(self, user_id: int, connection_id: int) -> bool: ...
+    async def get_provider_state(self, connection_id: int, key: str) -> str | None:
+        """What a connection's provider kept under ``key`` (e.g. an emulated pause)."""
+        ...
+
+    async def put_provider_state(self, connection_id: int, key: str, value: str | None) -> None:
+        """Keep ``value`` under ``key`` for the connection; ``None`` forgets it."""
+        ...
+
     async def reseal_credentials(self, reseal: Callable[[bytes], bytes]) -> int:
         """Replace every connection's sealed credentials by ``reseal(old)``; how many."""
         ...

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +25,7 @@ from timergate.domain import (
     After,
     EntryFilter,
     Page,
+    Revocation,
     TimeEntry,
     Timer,
     TimerFilter,
@@ -115,7 +116,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX time_entries_by_user_date ON time_entries(user_id, date);
     """,
     CONNECTIONS_TABLE,
+    # The revocation log: every gateway on this database polls it to drop revoked tokens at once.
+    """
+    CREATE TABLE token_revocations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        token_hash BLOB NOT NULL,
+        revoked_at_us INTEGER NOT NULL
+    );
+    CREATE INDEX token_revocations_by_time ON token_revocations(revoked_at_us);
+    """,
 )
+
+#: How long the revocation log keeps an entry: far longer than any gateway goes without polling.
+REVOCATION_LOG_KEEP = timedelta(days=1)
 
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 _TIMER_PARAMS = ", ".join("?" for _ in TIMER_COLUMNS.split(",")[1:])
@@ -423,13 +436,24 @@ class SQLiteTimerStore:
 
     async def revoke_tokens(self, token_hashes: Sequence[bytes]) -> int:
         revoked = 0
+        now = to_us(utc_now())
         async with self.transaction():
-            assert self._writer is not None
+            db = self._writer
+            assert db is not None
             for token_hash in token_hashes:
-                rows = await self._writer.execute_fetchall(
+                rows = await db.execute_fetchall(
                     "DELETE FROM tokens WHERE hash = ? RETURNING hash", (token_hash,)
                 )
-                revoked += len(list(rows))
+                if list(rows):
+                    revoked += 1
+                    await db.execute(
+                        "INSERT INTO token_revocations (token_hash, revoked_at_us) VALUES (?, ?)",
+                        (token_hash, now),
+                    )
+            await db.execute(
+                "DELETE FROM token_revocations WHERE revoked_at_us < ?",
+                (now - REVOCATION_LOG_KEEP // timedelta(microseconds=1),),
+            )
         return revoked
 
     # Vendor connections.
@@ -507,6 +531,29 @@ class SQLiteTimerStore:
             )
         return bool(list(rows))
 
+    async def get_provider_state(self, connection_id: int, key: str) -> str | None:
+        rows = await self._db.execute_fetchall(
+            "SELECT value FROM provider_state WHERE connection_id = ? AND key = ?",
+            (connection_id, key),
+        )
+        row = next(iter(rows), None)
+        return str(row[0]) if row else None
+
+    async def put_provider_state(self, connection_id: int, key: str, value: str | None) -> None:
+        async with self.transaction():
+            assert self._writer is not None
+            if value is None:
+                await self._writer.execute(
+                    "DELETE FROM provider_state WHERE connection_id = ? AND key = ?",
+                    (connection_id, key),
+                )
+            else:
+                await self._writer.execute(
+                    "INSERT INTO provider_state (connection_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (connection_id, key) DO UPDATE SET value = excluded.value",
+                    (connection_id, key, value),
+                )
+
     async def reseal_credentials(self, reseal: Callable[[bytes], bytes]) -> int:
         async with self.transaction():
             assert self._writer is not None
@@ -518,6 +565,20 @@ class SQLiteTimerStore:
                 [(reseal(bytes(row[1])), row[0]) for row in rows],
             )
         return len(rows)
+
+    async def last_revocation(self) -> int:
+        rows = await self._db.execute_fetchall(
+            "SELECT COALESCE(MAX(seq), 0) FROM token_revocations"
+        )
+        return int(next(iter(rows))[0])
+
+    async def revocations_after(self, seq: int) -> list[Revocation]:
+        rows = await self._db.execute_fetchall(
+            "SELECT seq, token_hash, revoked_at_us FROM token_revocations WHERE seq > ? "
+            "ORDER BY seq",
+            (seq,),
+        )
+        return [Revocation(row[0], bytes(row[1]), from_us(row[2])) for row in rows]
 
     async def set_time_zone(self, user_id: int, time_zone: str) -> User:
         async with self.transaction():
