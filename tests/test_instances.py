@@ -9,14 +9,16 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from instances import instance, new_user
 from services import broker_url
 from tcp_proxy import TcpProxy
+from timergate.cli import main
 from timergate.config import Settings
 from timergate.domain.connections import ProviderKind
-from timergate.domain.control import ConnectionsChanged, ControlMessage
+from timergate.domain.control import ConnectionsChanged, ControlMessage, TokensRevoked
 from timergate.domain.events import TimerEvent
 from timergate.live.feeds import EventFeed
 from timergate.live.subscriptions import EventSubscription
@@ -163,3 +165,48 @@ async def test_a_mutation_answers_even_when_its_event_cannot_be_published(
         assert started["state"] == "RUNNING"
         assert [t.state for t in await a.gateway.store.running_timers(user.id)] == ["RUNNING"]
     assert "were not published: the broker is unreachable" in caplog.text
+
+
+VIEWER = "{ viewer { name } }"
+
+
+async def viewer_status(http: httpx.AsyncClient, token: str) -> int:
+    response = await http.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return response.status_code
+
+
+async def test_a_token_revoked_on_one_instance_is_refused_at_once_by_another(
+    settings: Settings,
+) -> None:
+    """A revocation made through A reaches B through the broker, long before B would look at
+    the revocation log or its token cache would expire."""
+    slow = replace(settings, revocation_poll_seconds=3600, token_cache_seconds=3600)
+    async with instance(slow) as a, instance(slow) as b:
+        _, token = await new_user(a.gateway, "alice")
+        assert await viewer_status(b.http, token) == 200  # B has the token cached now
+        heard = await listen_to_control(b.gateway.broker)
+
+        await a.gateway.revoke_tokens([token])
+
+        assert isinstance(await heard.next(), TokensRevoked)
+        assert await viewer_status(b.http, token) == 401
+
+
+async def test_token_revoke_tells_running_gateways_through_the_broker(
+    settings: Settings,
+) -> None:
+    """`timergate token revoke --broker URL` reaches a running gateway at once."""
+    slow = replace(settings, revocation_poll_seconds=3600, token_cache_seconds=3600)
+    async with instance(slow) as b:
+        _, token = await new_user(b.gateway, "alice")
+        assert await viewer_status(b.http, token) == 200
+        heard = await listen_to_control(b.gateway.broker)
+
+        args = ["token", "revoke", token, "--database", settings.database_url]
+        code = await asyncio.to_thread(main, [*args, "--broker", settings.broker_url])
+
+        assert code == 0
+        assert isinstance(await heard.next(), TokensRevoked)
+        assert await viewer_status(b.http, token) == 401

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from timergate.auth import TOKEN_PREFIX, hash_token, new_token
 from timergate.config import ENVIRONMENT, Settings
@@ -122,11 +123,17 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser(
         "revoke",
         help="revoke tokens (given as arguments, or one per line on stdin with '-'); running "
-        "gateways on the same database refuse them within TIMERGATE_REVOCATION_POLL_SECONDS "
-        "(1 s by default) and close their websockets and event streams",
+        "gateways on the same database refuse them and close their websockets and event "
+        "streams: at once through a shared broker (--broker), else within "
+        "TIMERGATE_REVOCATION_POLL_SECONDS (1 s by default)",
     )
     revoke.add_argument("tokens", nargs="+", metavar="TOKEN")
     _database_flag(revoke)
+    revoke.add_argument(
+        "--broker",
+        dest="broker_url",
+        help=f"the gateways' broker URL, to tell them at once {_env('broker_url')}",
+    )
 
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
 
@@ -209,12 +216,35 @@ async def _create_tokens(settings: Settings, names: Sequence[str]) -> list[str]:
 
 
 async def _revoke_tokens(settings: Settings, tokens: Sequence[str]) -> int:
+    hashes = [hash_token(t) for t in tokens]
     store = open_store(settings.database_url)
     await store.connect()
     try:
-        return await store.revoke_tokens([hash_token(t) for t in tokens])
+        revoked = await store.revoke_tokens(hashes)
     finally:
         await store.disconnect()
+    if urlsplit(settings.broker_url).scheme != "memory":
+        await _announce_revocation(settings, hashes)
+    return revoked
+
+
+async def _announce_revocation(settings: Settings, hashes: Sequence[bytes]) -> None:
+    """Tell every gateway on the broker now (they would see it in the revocation log soon)."""
+    from timergate.broker import BrokerUnavailable, open_broker
+    from timergate.domain.control import TokensRevoked
+
+    broker = open_broker(settings.broker_url)
+    try:
+        await broker.connect()
+        await broker.publish_control(TokensRevoked(tuple(hashes)))
+    except BrokerUnavailable:
+        print(
+            f"timergate: could not reach the broker at {obscure_url(settings.broker_url)}; "
+            "gateways refuse the tokens at their next look at the revocation log",
+            file=sys.stderr,
+        )
+    finally:
+        await broker.disconnect()
 
 
 async def _reencrypt(settings: Settings) -> int:

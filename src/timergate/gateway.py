@@ -14,7 +14,7 @@ from timergate.auth import Authenticator, hash_token
 from timergate.broker import Broker, BrokerUnavailable, Unsubscribe, open_broker
 from timergate.config import Settings
 from timergate.domain import Clock, SystemClock, User
-from timergate.domain.control import ConnectionsChanged, ControlMessage
+from timergate.domain.control import ConnectionsChanged, ControlMessage, TokensRevoked
 from timergate.draining import Draining
 from timergate.live.polling import ConnectionPoller
 from timergate.live.scheduler import TickScheduler
@@ -121,10 +121,13 @@ class Gateway:
         await self.store.disconnect()
 
     def _on_control(self, message: ControlMessage) -> None:
-        """Act on a notice from any instance (this one included). Token revocations also
-        reach every gateway through the store's revocation log."""
+        """Act on a notice from any instance (this one included)."""
         if isinstance(message, ConnectionsChanged):
             self.connections.forget(message.user_id, message.connection_id)
+        elif isinstance(message, TokensRevoked):
+            # At once, not at the next look at the revocation log (which still catches what
+            # the broker could not carry).
+            self.revocations.notify(message.token_hashes)
 
     async def _announce_connections(self, user_id: int, connection_id: int | None) -> None:
         try:
@@ -144,8 +147,15 @@ class Gateway:
         return updated
 
     async def revoke_tokens(self, tokens: Sequence[str]) -> int:
-        """Revoke tokens; this gateway refuses them and cuts their connections at once."""
-        return await self.revocations.revoke([hash_token(t) for t in tokens])
+        """Revoke tokens; every gateway sharing the broker refuses them and cuts their
+        connections at once (the others within a poll of the revocation log)."""
+        hashes = [hash_token(t) for t in tokens]
+        revoked = await self.revocations.revoke(hashes)
+        try:
+            await self.broker.publish_control(TokensRevoked(tuple(hashes)))
+        except BrokerUnavailable:
+            _log.warning("revoked tokens reach other instances through the revocation log only")
+        return revoked
 
 
 def default_key_file(settings: Settings) -> str | None:
