@@ -248,6 +248,16 @@ async def test_connect_applies_migrations_once(store_url: str) -> None:
     assert await applied_migrations(store_url) == versions
 
 
+async def test_ping_answers_while_connected_and_fails_after_disconnect(store_url: str) -> None:
+    """/readyz relies on ping: it returns while the store answers and raises when it cannot."""
+    s = open_store(store_url)
+    await s.connect()
+    await s.ping()
+    await s.disconnect()
+    with pytest.raises(RuntimeError, match="connect"):
+        await s.ping()
+
+
 async def test_store_refuses_work_before_connect(store_url: str) -> None:
     """Using a store before connect() is a clear error, not a hang or a crash elsewhere."""
     s = open_store(store_url)

@@ -74,9 +74,13 @@ class TickFeed:
 
 
 class EventFeed:
-    """Every undelivered event in order, up to ``limit``."""
+    """Every undelivered event in order, up to ``limit``.
 
-    __slots__ = ("_limit", "_pending", "_wake", "ended", "overflowed")
+    ``missed`` is set when events may have been lost on the way (the broker was away): the
+    subscriber is told to re-read, as for an overflow.
+    """
+
+    __slots__ = ("_limit", "_pending", "_wake", "ended", "missed", "overflowed")
 
     def __init__(self, wake: Wake, limit: int = MAX_PENDING_EVENTS) -> None:
         self._pending: deque[TimerEvent] = deque()
@@ -84,6 +88,7 @@ class EventFeed:
         self._limit = limit
         self.ended = False
         self.overflowed = False
+        self.missed = False
 
     def put(self, event: TimerEvent) -> None:
         if len(self._pending) >= self._limit:
@@ -94,6 +99,10 @@ class EventFeed:
 
     def end(self) -> None:
         self.ended = True
+        self._wake()
+
+    def miss(self) -> None:
+        self.missed = True
         self._wake()
 
     def take(self) -> list[TimerEvent]:

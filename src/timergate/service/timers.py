@@ -29,7 +29,7 @@ from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.domain.idempotency import IdempotencyKey
 from timergate.domain.ids import encode_global_id
 from timergate.domain.timer import UNSET, TimerState, Unset
-from timergate.errors import InvalidTransition, NotFound, TimergateError
+from timergate.errors import BrokerUnavailable, InvalidTransition, NotFound, TimergateError
 from timergate.providers.base import (
     Changed,
     LogRequest,
@@ -124,8 +124,19 @@ class TimerService:
 
     async def _publish(self, user: User, now: datetime, *changes: _Change) -> None:
         channel = user_channel(user.id)
-        for kind, timer, entry in changes:
-            await self._broker.publish(channel, TimerEvent(kind, user.id, now, timer, entry))
+        for done, (kind, timer, entry) in enumerate(changes):
+            try:
+                await self._broker.publish(channel, TimerEvent(kind, user.id, now, timer, entry))
+            except BrokerUnavailable:
+                # The change is made and its answer must say so; only its notice is lost
+                # (subscribers see the change when they next read it). /readyz takes this
+                # instance out of rotation until the broker answers again.
+                _log.warning(
+                    "%d events of user %s were not published: the broker is unreachable",
+                    len(changes) - done,
+                    user.id,
+                )
+                return
 
     # One running timer per user.
 

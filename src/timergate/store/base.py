@@ -48,6 +48,10 @@ class TimerStore(Protocol):
 
     async def disconnect(self) -> None: ...
 
+    async def ping(self) -> None:
+        """Return if the store answers a trivial query now; raise (any error) if not."""
+        ...
+
     def transaction(self) -> AbstractAsyncContextManager[StoreTransaction]:
         """One serialised write transaction, committed on success, rolled back on error."""
         ...

@@ -309,6 +309,9 @@ class SQLiteTimerStore:
         await self._migrate(self._writer)
         self._reader = await self._open()
 
+    async def ping(self) -> None:
+        await self._db.execute_fetchall("SELECT 1")
+
     async def disconnect(self) -> None:
         for db in (self._reader, self._writer):
             if db is not None:
