@@ -197,9 +197,10 @@ async def test_entries_filter_by_context_text_and_timer(alice, clock: ManualCloc
     )
 
     assert ids(await page(alice, ENTRIES, filter={"context": {"type": "task"}})) == [timed["id"]]
+    # The timed work (2026-01-01) happened after the typed-in work (2025-12-30).
     assert ids(await page(alice, ENTRIES, filter={"context": {"id": "9"}})) == [
-        manual["id"],
         timed["id"],
+        manual["id"],
     ]
     assert ids(await page(alice, ENTRIES, filter={"text": "big project"})) == [manual["id"]]
     assert ids(await page(alice, ENTRIES, filter={"timerId": timer["id"]})) == [timed["id"]]

@@ -1,24 +1,22 @@
-"""The contract every TimerStore keeps, run against each store URL in STORE_BACKENDS.
+"""The contract every TimerStore keeps, run against each store in STORE_BACKENDS.
 
-A backend that needs a service (PostgreSQL) reads its server from an environment variable and
-is skipped, with the reason, when that is unset or the server does not answer.
+Each test gets an empty store of its own (``tests/fresh_stores.py``); PostgreSQL tests skip with
+the reason when the server does not answer, and fail instead under CI=true.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from fresh_stores import STORE_BACKENDS
 from timergate.broker.memory import MemoryBroker
 from timergate.domain import (
     EntryFilter,
@@ -36,56 +34,9 @@ from timergate.domain import (
 from timergate.providers import LocalProvider
 from timergate.store import TimerStore, open_store
 
-#: Add "postgresql" once timergate.store opens postgresql:// URLs.
-STORE_BACKENDS = ["sqlite"]
-POSTGRES_ENV = "TIMERGATE_TEST_POSTGRES_URL"
+pytestmark = pytest.mark.parametrize("store_url", STORE_BACKENDS, indirect=True)
 
 T0 = datetime(2026, 3, 2, 8, 15, 30, 123_456, tzinfo=UTC)
-
-
-# Backends: a fresh, empty database per test.
-
-
-async def _postgres_database(server_url: str) -> tuple[str, str]:
-    """Create an empty database on ``server_url``; return its URL and name."""
-    import asyncpg
-
-    name = f"timergate_test_{uuid.uuid4().hex[:12]}"
-    try:
-        conn = await asyncpg.connect(server_url, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        pytest.skip(f"PostgreSQL at {POSTGRES_ENV} does not answer: {exc}")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return urlsplit(server_url)._replace(path=f"/{name}").geturl(), name
-
-
-async def _drop_postgres_database(server_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The URL of an empty database for the backend under test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'timergate.db'}"
-    elif request.param == "postgresql":
-        server = os.environ.get(POSTGRES_ENV)
-        if not server:
-            pytest.skip(f"set {POSTGRES_ENV}=postgresql://user:pass@host/db to test PostgreSQL")
-        url, name = await _postgres_database(server)
-        yield url
-        await _drop_postgres_database(server, name)
-    else:  # pragma: no cover - a typo in STORE_BACKENDS
-        raise ValueError(f"no fixture for store backend {request.param!r}")
 
 
 def integrity_errors(url: str) -> tuple[type[BaseException], ...]:
@@ -221,7 +172,8 @@ async def _walk(fetch: Any) -> list[Any]:
         if not page.has_next:
             return items
         assert page.items, "a page with more to come is never empty"
-        after = page.items[-1].id
+        assert len(page.cursors) == len(page.items), "every item has its cursor"
+        after = page.cursor(len(page.items) - 1)
 
 
 # Migrations and connections.
@@ -479,9 +431,9 @@ async def test_timers_paginate_newest_first(store: TimerStore, alice: User) -> N
 
     first = await store.list_timers(alice.id, TimerFilter(), first=2, after=None)
     assert [t.id for t in first.items] == newest_first[:2] and first.has_next
-    second = await store.list_timers(alice.id, TimerFilter(), first=2, after=first.items[-1].id)
+    second = await store.list_timers(alice.id, TimerFilter(), first=2, after=first.cursors[-1])
     assert [t.id for t in second.items] == newest_first[2:4] and second.has_next
-    third = await store.list_timers(alice.id, TimerFilter(), first=2, after=second.items[-1].id)
+    third = await store.list_timers(alice.id, TimerFilter(), first=2, after=second.cursors[-1])
     assert [t.id for t in third.items] == newest_first[4:] and not third.has_next
 
     exact = await store.list_timers(alice.id, TimerFilter(), first=5, after=None)
@@ -495,7 +447,7 @@ async def test_entries_paginate_newest_first(store: TimerStore, alice: User) -> 
     made = await insert_entries(store, *(make_entry(alice) for _ in range(3)))
     page = await store.list_entries(alice.id, EntryFilter(), first=2, after=None)
     assert [e.id for e in page.items] == [made[2].id, made[1].id] and page.has_next
-    rest = await store.list_entries(alice.id, EntryFilter(), first=2, after=page.items[-1].id)
+    rest = await store.list_entries(alice.id, EntryFilter(), first=2, after=page.cursors[-1])
     assert rest.items == [made[0]] and not rest.has_next
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from timergate.domain.timer import TimerState
 
 __all__ = ["EntryFilter", "Page", "TimerFilter"]
 
-T = TypeVar("T")
+
+class Identified(Protocol):
+    """Anything a list holds: it has an id."""
+
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=Identified)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +45,17 @@ class EntryFilter:
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """One page of a list, newest first; ``has_next`` says whether more follow."""
+    """One page of a list, newest first; ``has_next`` says whether more follow.
+
+    ``cursors`` holds one position per item, to pass back as ``after`` to go on after that item.
+    Positions are opaque to callers (the local store's carry the sort key, so a page stays put
+    whatever is added or edited before it); a provider that gives none pages by item id.
+    """
 
     items: list[T]
     has_next: bool
+    cursors: list[str] = field(default_factory=list)
+
+    def cursor(self, index: int) -> str:
+        """The position to pass as ``after`` to go on after ``items[index]``."""
+        return self.cursors[index] if self.cursors else self.items[index].id

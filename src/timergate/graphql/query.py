@@ -94,7 +94,11 @@ class Query:
         timer = await provider.get_timer(ctx.viewer, gid.native_id) if provider else None
         return TimerNode.of(timer, ctx.now) if timer else None
 
-    @strawberry.field(description="The viewer's timers, newest first.")
+    @strawberry.field(
+        description="The viewer's timers, newest first: by `startedAt`, latest first, then by id. "
+        "A cursor holds its timer's place in that order, so timers started while you page "
+        "never shift or repeat the pages that follow."
+    )
     async def timers(
         self,
         info: Info,
@@ -107,12 +111,13 @@ class Query:
         store_filter = _timer_filter(filter)
         provider = ctx.gateway.provider(store_filter.provider or "local", field="filter.provider")
         page = await provider.list_timers(ctx.viewer, store_filter, first=first, after=cursor)
+        cursors = [encode_cursor(page.cursor(i)) for i in range(len(page.items))]
         return TimerConnection(
             edges=[
-                TimerEdge(cursor=encode_cursor(t.id), node=TimerNode.of(t, ctx.now))
-                for t in page.items
+                TimerEdge(cursor=c, node=TimerNode.of(t, ctx.now))
+                for c, t in zip(cursors, page.items, strict=True)
             ],
-            page_info=page_info([t.id for t in page.items], page.has_next, after),
+            page_info=page_info(cursors, page.has_next, after),
             count=partial(provider.count_timers, ctx.viewer, store_filter),
         )
 
@@ -130,7 +135,12 @@ class Query:
         entry = await provider.get_entry(ctx.viewer, gid.native_id) if provider else None
         return TimeEntryNode.of(entry) if entry else None
 
-    @strawberry.field(description="The viewer's time entries, newest first.")
+    @strawberry.field(
+        description="The viewer's time entries as a timesheet reads, by when the work happened: "
+        "`startedAt`, latest first, then by id (an entry typed in today for last Monday sits "
+        "with last Monday). A cursor holds its entry's place in that order, so entries added "
+        "or edited while you page never shift or repeat the pages that follow."
+    )
     async def time_entries(
         self,
         info: Info,
@@ -143,11 +153,12 @@ class Query:
         store_filter = _entry_filter(filter)
         provider = ctx.gateway.provider(store_filter.provider or "local", field="filter.provider")
         page = await provider.list_entries(ctx.viewer, store_filter, first=first, after=cursor)
+        cursors = [encode_cursor(page.cursor(i)) for i in range(len(page.items))]
         return TimeEntryConnection(
             edges=[
-                TimeEntryEdge(cursor=encode_cursor(e.id), node=TimeEntryNode.of(e))
-                for e in page.items
+                TimeEntryEdge(cursor=c, node=TimeEntryNode.of(e))
+                for c, e in zip(cursors, page.items, strict=True)
             ],
-            page_info=page_info([e.id for e in page.items], page.has_next, after),
+            page_info=page_info(cursors, page.has_next, after),
             count=partial(provider.count_entries, ctx.viewer, store_filter),
         )

@@ -33,12 +33,13 @@ TimerStateEnum = strawberry.enum(
 Info = strawberry.Info[RequestContext, None]
 
 
-def encode_cursor(native_id: str) -> str:
-    return base64.urlsafe_b64encode(f"after:{native_id}".encode()).rstrip(b"=").decode()
+def encode_cursor(position: str) -> str:
+    """An opaque cursor for a provider's page position (see :class:`~timergate.domain.Page`)."""
+    return base64.urlsafe_b64encode(f"after:{position}".encode()).rstrip(b"=").decode()
 
 
 def decode_cursor(cursor: str) -> str | None:
-    """The native id behind ``cursor``, or ``None`` when it is not one of ours."""
+    """The provider's position behind ``cursor``, or ``None`` when it is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except ValueError:
@@ -209,7 +210,12 @@ class TimerConnection:
     def nodes(self) -> list[TimerNode]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many timers match the filter, on all pages.")
+    @strawberry.field(
+        description="How many timers match the filter, on all pages; always exact. With no "
+        "filter, or only `provider` and `states`, it comes from counts the store keeps with "
+        "every write, so it costs the same however long the history. Other filters count "
+        "their matches through an index: the cost follows the matches, not the history."
+    )
     async def total_count(self) -> int:
         return await self.count()
 
@@ -230,15 +236,21 @@ class TimeEntryConnection:
     def nodes(self) -> list[TimeEntryNode]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many entries match the filter, on all pages.")
+    @strawberry.field(
+        description="How many entries match the filter, on all pages; always exact. With no "
+        "filter, or only `provider`, it comes from counts the store keeps with every write, "
+        "so it costs the same however long the history. Other filters count their matches "
+        "through an index: the cost follows the matches, not the history."
+    )
     async def total_count(self) -> int:
         return await self.count()
 
 
-def page_info(native_ids: list[str], has_next: bool, after: str | None) -> PageInfo:
+def page_info(cursors: list[str], has_next: bool, after: str | None) -> PageInfo:
+    """The page's info from its edges' (encoded) cursors."""
     return PageInfo(
         has_next_page=has_next,
         has_previous_page=after is not None,
-        start_cursor=encode_cursor(native_ids[0]) if native_ids else None,
-        end_cursor=encode_cursor(native_ids[-1]) if native_ids else None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
     )

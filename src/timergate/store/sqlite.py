@@ -7,12 +7,17 @@ corrupting the file). Add ``?synchronous=FULL`` to the URL to fsync on every com
 Writes go through one connection, serialised in-process by a lock and across processes by
 ``BEGIN IMMEDIATE`` (so a read-then-write transaction never fails with ``SQLITE_BUSY``
 midway). Reads use a second connection and never wait for writers.
+
+Text filters use FTS5 trigram tables (``timers_text``, ``time_entries_text``), which fold case
+across Unicode; a text of one or two characters has no trigram, so it is matched with ``LIKE``
+over the user's rows instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,24 +26,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
-from timergate.domain import EntryFilter, Page, TimeEntry, Timer, TimerFilter, TokenGrant, User
+from timergate.domain import TokenGrant, User
 from timergate.domain.clock import utc_now
-from timergate.errors import BadUserInput, NotFound
-from timergate.store._sql import (
-    ENTRY_COLUMNS,
-    TIMER_COLUMNS,
-    entry_from_row,
-    entry_params,
-    entry_where,
-    from_us,
-    native_key,
-    timer_from_row,
-    timer_params,
-    timer_where,
-    to_us,
-)
+from timergate.errors import NotFound
+from timergate.store._sql import Executor, Row, to_us
+from timergate.store._sql_lists import ListQueries, like_pattern
+from timergate.store._sql_store import USER_COLUMNS, SQLTimerStore, SQLTransaction, user_from_row
 
-__all__ = ["SQLiteTimerStore"]
+__all__ = ["MIGRATIONS", "SQLiteTimerStore"]
 
 #: Versioned migrations, applied in order at start; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -99,108 +94,176 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX time_entries_by_user ON time_entries(user_id, id);
     CREATE INDEX time_entries_by_user_date ON time_entries(user_id, date);
     """,
+    # 2: lists that stay fast however long a user's history grows. Every list filter gets an
+    # index that starts with the user and ends in the list order; counts come from counters
+    # that triggers keep; text is searched through FTS5 trigram tables that triggers keep.
+    """
+    DROP INDEX timers_by_user;
+    DROP INDEX time_entries_by_user;
+    CREATE INDEX timers_by_user_started ON timers(user_id, started_at_us, id);
+    CREATE INDEX timers_open_by_user ON timers(user_id, started_at_us, id)
+        WHERE state IN ('PAUSED', 'RUNNING');
+    CREATE INDEX timers_by_user_context
+        ON timers(user_id, context_type, context_id, started_at_us, id);
+    CREATE INDEX timers_by_user_context_id ON timers(user_id, context_id, started_at_us, id);
+    CREATE INDEX timers_by_user_entry ON timers(user_id, entry_id);
+    CREATE INDEX time_entries_by_user_started ON time_entries(user_id, started_at_us, id);
+    CREATE INDEX time_entries_by_user_context
+        ON time_entries(user_id, context_type, context_id, started_at_us, id);
+    CREATE INDEX time_entries_by_user_context_id
+        ON time_entries(user_id, context_id, started_at_us, id);
+    CREATE INDEX time_entries_by_user_timer
+        ON time_entries(user_id, timer_id, started_at_us, id);
+
+    CREATE TABLE timer_counts (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        state TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (user_id, provider, state)
+    ) WITHOUT ROWID;
+    INSERT INTO timer_counts SELECT user_id, provider, state, COUNT(*) FROM timers
+        GROUP BY user_id, provider, state;
+    CREATE TRIGGER timer_counts_insert AFTER INSERT ON timers BEGIN
+        INSERT INTO timer_counts VALUES (NEW.user_id, NEW.provider, NEW.state, 1)
+            ON CONFLICT (user_id, provider, state) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER timer_counts_delete AFTER DELETE ON timers BEGIN
+        UPDATE timer_counts SET n = n - 1
+            WHERE user_id = OLD.user_id AND provider = OLD.provider AND state = OLD.state;
+    END;
+    CREATE TRIGGER timer_counts_update AFTER UPDATE OF user_id, provider, state ON timers
+    WHEN OLD.user_id IS NOT NEW.user_id OR OLD.provider IS NOT NEW.provider
+        OR OLD.state IS NOT NEW.state
+    BEGIN
+        UPDATE timer_counts SET n = n - 1
+            WHERE user_id = OLD.user_id AND provider = OLD.provider AND state = OLD.state;
+        INSERT INTO timer_counts VALUES (NEW.user_id, NEW.provider, NEW.state, 1)
+            ON CONFLICT (user_id, provider, state) DO UPDATE SET n = n + 1;
+    END;
+
+    CREATE TABLE entry_counts (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (user_id, provider)
+    ) WITHOUT ROWID;
+    INSERT INTO entry_counts SELECT user_id, provider, COUNT(*) FROM time_entries
+        GROUP BY user_id, provider;
+    CREATE TRIGGER entry_counts_insert AFTER INSERT ON time_entries BEGIN
+        INSERT INTO entry_counts VALUES (NEW.user_id, NEW.provider, 1)
+            ON CONFLICT (user_id, provider) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER entry_counts_delete AFTER DELETE ON time_entries BEGIN
+        UPDATE entry_counts SET n = n - 1
+            WHERE user_id = OLD.user_id AND provider = OLD.provider;
+    END;
+    CREATE TRIGGER entry_counts_update AFTER UPDATE OF user_id, provider ON time_entries
+    WHEN OLD.user_id IS NOT NEW.user_id OR OLD.provider IS NOT NEW.provider
+    BEGIN
+        UPDATE entry_counts SET n = n - 1
+            WHERE user_id = OLD.user_id AND provider = OLD.provider;
+        INSERT INTO entry_counts VALUES (NEW.user_id, NEW.provider, 1)
+            ON CONFLICT (user_id, provider) DO UPDATE SET n = n + 1;
+    END;
+
+    CREATE VIRTUAL TABLE timers_text USING fts5(
+        description, context_title, content='timers', content_rowid='id', tokenize='trigram'
+    );
+    INSERT INTO timers_text (timers_text) VALUES ('rebuild');
+    CREATE TRIGGER timers_text_insert AFTER INSERT ON timers BEGIN
+        INSERT INTO timers_text (rowid, description, context_title)
+            VALUES (NEW.id, NEW.description, NEW.context_title);
+    END;
+    CREATE TRIGGER timers_text_delete AFTER DELETE ON timers BEGIN
+        INSERT INTO timers_text (timers_text, rowid, description, context_title)
+            VALUES ('delete', OLD.id, OLD.description, OLD.context_title);
+    END;
+    CREATE TRIGGER timers_text_update AFTER UPDATE OF description, context_title ON timers
+    WHEN OLD.description IS NOT NEW.description OR OLD.context_title IS NOT NEW.context_title
+    BEGIN
+        INSERT INTO timers_text (timers_text, rowid, description, context_title)
+            VALUES ('delete', OLD.id, OLD.description, OLD.context_title);
+        INSERT INTO timers_text (rowid, description, context_title)
+            VALUES (NEW.id, NEW.description, NEW.context_title);
+    END;
+
+    CREATE VIRTUAL TABLE time_entries_text USING fts5(
+        description, context_title, content='time_entries', content_rowid='id',
+        tokenize='trigram'
+    );
+    INSERT INTO time_entries_text (time_entries_text) VALUES ('rebuild');
+    CREATE TRIGGER time_entries_text_insert AFTER INSERT ON time_entries BEGIN
+        INSERT INTO time_entries_text (rowid, description, context_title)
+            VALUES (NEW.id, NEW.description, NEW.context_title);
+    END;
+    CREATE TRIGGER time_entries_text_delete AFTER DELETE ON time_entries BEGIN
+        INSERT INTO time_entries_text (time_entries_text, rowid, description, context_title)
+            VALUES ('delete', OLD.id, OLD.description, OLD.context_title);
+    END;
+    CREATE TRIGGER time_entries_text_update AFTER UPDATE OF description, context_title
+        ON time_entries
+    WHEN OLD.description IS NOT NEW.description OR OLD.context_title IS NOT NEW.context_title
+    BEGIN
+        INSERT INTO time_entries_text (time_entries_text, rowid, description, context_title)
+            VALUES ('delete', OLD.id, OLD.description, OLD.context_title);
+        INSERT INTO time_entries_text (rowid, description, context_title)
+            VALUES (NEW.id, NEW.description, NEW.context_title);
+    END;
+    """,
 )
 
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
-_TIMER_PARAMS = ", ".join("?" for _ in TIMER_COLUMNS.split(",")[1:])
-_ENTRY_PARAMS = ", ".join("?" for _ in ENTRY_COLUMNS.split(",")[1:])
-_TIMER_SET = ", ".join(f"{c.strip()} = ?" for c in TIMER_COLUMNS.split(",")[1:])
-_ENTRY_SET = ", ".join(f"{c.strip()} = ?" for c in ENTRY_COLUMNS.split(",")[1:])
-_USER_COLUMNS = "id, name, time_zone, created_at_us"
 
 
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _user(row: Sequence[Any]) -> User:
-    return User(id=row[0], name=row[1], time_zone=row[2], created_at=from_us(row[3]))
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration script, trigger bodies kept whole."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
-class _SQLiteTransaction:
+def _text_match(table: str, text: str, params: list[Any]) -> tuple[str, str]:
+    if len(text) >= 3:
+        # One FTS5 phrase: the text's trigrams in a row, i.e. the text as a substring. NOT
+        # INDEXED: the matching rowids drive the query, not a walk of the user's rows.
+        params.append('"' + text.replace('"', '""') + '"')
+        return (
+            f"{table} NOT INDEXED",
+            f"id IN (SELECT rowid FROM {table}_text WHERE {table}_text MATCH ?)",
+        )
+    # No trigram in one or two characters: LIKE over the user's rows, with Python's lower()
+    # (see _open), as SQLite's own folds ASCII only.
+    params.extend([like_pattern(text.lower())] * 2)
+    return (
+        table,
+        "(lower(description) LIKE ? ESCAPE '\\' OR lower(context_title) LIKE ? ESCAPE '\\')",
+    )
+
+
+class _SQLiteExecutor:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
-    async def _one(self, sql: str, params: Sequence[Any]) -> Any:
-        rows = await self._db.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        return list(await self._db.execute_fetchall(sql, params))
 
-    async def get_timer(self, user_id: int, timer_id: str) -> Timer | None:
-        native = native_key(timer_id)
-        if native is None:
-            return None
-        row = await self._one(
-            f"SELECT {TIMER_COLUMNS} FROM timers WHERE id = ? AND user_id = ?", (native, user_id)
-        )
-        return timer_from_row(row) if row else None
-
-    async def running_timers(self, user_id: int) -> list[Timer]:
-        rows = await self._db.execute_fetchall(
-            f"SELECT {TIMER_COLUMNS} FROM timers WHERE user_id = ? AND state = 'RUNNING'",
-            (user_id,),
-        )
-        return [timer_from_row(r) for r in rows]
-
-    async def insert_timer(self, timer: Timer) -> Timer:
-        row = await self._one(
-            f"INSERT INTO timers ({TIMER_COLUMNS.partition(', ')[2]}) VALUES ({_TIMER_PARAMS}) "
-            "RETURNING id",
-            timer_params(timer),
-        )
-        return Timer(**{**_fields(timer), "id": str(row[0])})
-
-    async def update_timer(self, timer: Timer) -> None:
-        await self._db.execute(
-            f"UPDATE timers SET {_TIMER_SET} WHERE id = ? AND user_id = ?",
-            (*timer_params(timer), int(timer.id), timer.user_id),
-        )
-
-    async def delete_timer(self, user_id: int, timer_id: str) -> None:
-        await self._db.execute(
-            "DELETE FROM timers WHERE id = ? AND user_id = ?", (int(timer_id), user_id)
-        )
-
-    async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None:
-        native = native_key(entry_id)
-        if native is None:
-            return None
-        row = await self._one(
-            f"SELECT {ENTRY_COLUMNS} FROM time_entries WHERE id = ? AND user_id = ?",
-            (native, user_id),
-        )
-        return entry_from_row(row) if row else None
-
-    async def insert_entry(self, entry: TimeEntry) -> TimeEntry:
-        row = await self._one(
-            f"INSERT INTO time_entries ({ENTRY_COLUMNS.partition(', ')[2]}) "
-            f"VALUES ({_ENTRY_PARAMS}) RETURNING id",
-            entry_params(entry),
-        )
-        return TimeEntry(**{**_fields(entry), "id": str(row[0])})
-
-    async def update_entry(self, entry: TimeEntry) -> None:
-        await self._db.execute(
-            f"UPDATE time_entries SET {_ENTRY_SET} WHERE id = ? AND user_id = ?",
-            (*entry_params(entry), int(entry.id), entry.user_id),
-        )
-
-    async def delete_entry(self, user_id: int, entry_id: str) -> None:
-        native = int(entry_id)
-        await self._db.execute(
-            "DELETE FROM time_entries WHERE id = ? AND user_id = ?", (native, user_id)
-        )
-        await self._db.execute(
-            "UPDATE timers SET entry_id = NULL WHERE entry_id = ? AND user_id = ?",
-            (native, user_id),
-        )
+    async def execute(self, sql: str, params: Sequence[Any]) -> None:
+        await self._db.execute(sql, params)
 
 
-def _fields(obj: Timer | TimeEntry) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in obj.__slots__}
-
-
-class SQLiteTimerStore:
+class SQLiteTimerStore(SQLTimerStore):
     """:class:`~timergate.store.base.TimerStore` on a SQLite file (``sqlite:///path.db``)."""
+
+    _lists = ListQueries(_text_match)
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
@@ -218,7 +281,7 @@ class SQLiteTimerStore:
             raise ValueError(f"unknown sqlite URL options: {sorted(options)}")
         self.url = url
         self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._reader_db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -238,16 +301,17 @@ class SQLiteTimerStore:
         self._writer = await self._open()
         await self._writer.execute("PRAGMA journal_mode = WAL")
         await self._migrate(self._writer)
-        self._reader = await self._open()
+        self._reader_db = await self._open()
 
     async def disconnect(self) -> None:
-        for db in (self._reader, self._writer):
+        for db in (self._reader_db, self._writer):
             if db is not None:
                 await db.close()
-        self._reader = self._writer = None
+        self._reader_db = self._writer = None
 
     @staticmethod
     async def _migrate(db: aiosqlite.Connection) -> None:
+        # BEGIN IMMEDIATE: a second process starting at once waits, then finds the work done.
         await db.execute("BEGIN IMMEDIATE")
         try:
             await db.execute(
@@ -259,7 +323,7 @@ class SQLiteTimerStore:
             )
             current = next(iter(rows))[0]
             for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-                for statement in filter(str.strip, script.split(";")):
+                for statement in _statements(script):
                     await db.execute(statement)
                 await db.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?)", (version, to_us(utc_now()))
@@ -269,106 +333,26 @@ class SQLiteTimerStore:
             await db.execute("ROLLBACK")
             raise
 
-    @property
-    def _db(self) -> aiosqlite.Connection:
-        if self._reader is None:
+    def _reader(self) -> Executor:
+        if self._reader_db is None:
             raise RuntimeError("the store is not connected; call connect() first")
-        return self._reader
+        return _SQLiteExecutor(self._reader_db)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_SQLiteTransaction]:
+    async def transaction(self) -> AsyncIterator[SQLTransaction]:
         if self._writer is None:
             raise RuntimeError("the store is not connected; call connect() first")
         db = self._writer
         async with self._write_lock:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                yield _SQLiteTransaction(db)
+                yield SQLTransaction(_SQLiteExecutor(db))
             except BaseException:
                 await db.execute("ROLLBACK")
                 raise
             await db.execute("COMMIT")
 
-    # Reads, outside any write transaction.
-
-    async def get_timer(self, user_id: int, timer_id: str) -> Timer | None:
-        return await _SQLiteTransaction(self._db).get_timer(user_id, timer_id)
-
-    async def running_timers(self, user_id: int) -> list[Timer]:
-        return await _SQLiteTransaction(self._db).running_timers(user_id)
-
-    async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None:
-        return await _SQLiteTransaction(self._db).get_entry(user_id, entry_id)
-
-    async def list_timers(
-        self, user_id: int, filter: TimerFilter, *, first: int, after: str | None
-    ) -> Page[Timer]:
-        rows = await self._page(
-            "timers", TIMER_COLUMNS, *timer_where(user_id, filter), first, after
-        )
-        return Page([timer_from_row(r) for r in rows[:first]], len(rows) > first)
-
-    async def count_timers(self, user_id: int, filter: TimerFilter) -> int:
-        where, params = timer_where(user_id, filter)
-        rows = await self._db.execute_fetchall(f"SELECT COUNT(*) FROM timers WHERE {where}", params)
-        return int(next(iter(rows))[0])
-
-    async def list_entries(
-        self, user_id: int, filter: EntryFilter, *, first: int, after: str | None
-    ) -> Page[TimeEntry]:
-        rows = await self._page(
-            "time_entries", ENTRY_COLUMNS, *entry_where(user_id, filter), first, after
-        )
-        return Page([entry_from_row(r) for r in rows[:first]], len(rows) > first)
-
-    async def count_entries(self, user_id: int, filter: EntryFilter) -> int:
-        where, params = entry_where(user_id, filter)
-        rows = await self._db.execute_fetchall(
-            f"SELECT COUNT(*) FROM time_entries WHERE {where}", params
-        )
-        return int(next(iter(rows))[0])
-
-    async def _page(
-        self,
-        table: str,
-        columns: str,
-        where: str,
-        params: list[Any],
-        first: int,
-        after: str | None,
-    ) -> list[Any]:
-        if after is not None:
-            position = native_key(after)
-            if position is None:
-                raise BadUserInput(
-                    "after is not a cursor from this API; use pageInfo.endCursor.", field="after"
-                )
-            where += " AND id < ?"
-            params = [*params, position]
-        return list(
-            await self._db.execute_fetchall(
-                f"SELECT {columns} FROM {table} WHERE {where} ORDER BY id DESC LIMIT ?",
-                [*params, first + 1],
-            )
-        )
-
     # Users and tokens.
-
-    async def user_for_token(self, token_hash: bytes) -> User | None:
-        rows = await self._db.execute_fetchall(
-            "SELECT u.id, u.name, u.time_zone, u.created_at_us FROM tokens t "
-            "JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
-            (token_hash,),
-        )
-        row = next(iter(rows), None)
-        return _user(row) if row else None
-
-    async def get_user(self, user_id: int) -> User | None:
-        rows = await self._db.execute_fetchall(
-            f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
-        )
-        row = next(iter(rows), None)
-        return _user(row) if row else None
 
     async def grant_tokens(self, grants: Sequence[TokenGrant], now: datetime) -> list[User]:
         created = to_us(now)
@@ -386,9 +370,9 @@ class SQLiteTimerStore:
                 chunk = names[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 rows = await db.execute_fetchall(
-                    f"SELECT {_USER_COLUMNS} FROM users WHERE name IN ({marks})", chunk
+                    f"SELECT {USER_COLUMNS} FROM users WHERE name IN ({marks})", chunk
                 )
-                by_name.update((row[1], _user(row)) for row in rows)
+                by_name.update((row[1], user_from_row(row)) for row in rows)
             await db.executemany(
                 "INSERT INTO tokens (hash, user_id, prefix, created_at_us) VALUES (?, ?, ?, ?)",
                 [(g.token_hash, by_name[g.user_name].id, g.token_prefix, created) for g in grants],
@@ -410,10 +394,10 @@ class SQLiteTimerStore:
         async with self.transaction():
             assert self._writer is not None
             rows = await self._writer.execute_fetchall(
-                f"UPDATE users SET time_zone = ? WHERE id = ? RETURNING {_USER_COLUMNS}",
+                f"UPDATE users SET time_zone = ? WHERE id = ? RETURNING {USER_COLUMNS}",
                 (time_zone, user_id),
             )
         row = next(iter(rows), None)
         if row is None:
             raise NotFound("No such user.")
-        return _user(row)
+        return user_from_row(row)

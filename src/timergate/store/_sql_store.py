@@ -1,0 +1,188 @@
+"""What the SQL stores share: timer and entry rows in a transaction, and every read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from timergate.domain import EntryFilter, Page, TimeEntry, Timer, TimerFilter, User
+from timergate.store._sql import (
+    ENTRY_COLUMNS,
+    TIMER_COLUMNS,
+    Executor,
+    Row,
+    entry_from_row,
+    entry_params,
+    from_us,
+    native_key,
+    timer_from_row,
+    timer_params,
+)
+from timergate.store._sql_lists import ListQueries
+
+__all__ = ["USER_COLUMNS", "SQLTimerStore", "SQLTransaction", "user_from_row"]
+
+USER_COLUMNS = "id, name, time_zone, created_at_us"
+_TIMER_NAMES = TIMER_COLUMNS.partition(", ")[2]
+_ENTRY_NAMES = ENTRY_COLUMNS.partition(", ")[2]
+_TIMER_MARKS = ", ".join("?" for _ in _TIMER_NAMES.split(","))
+_ENTRY_MARKS = ", ".join("?" for _ in _ENTRY_NAMES.split(","))
+_TIMER_SET = ", ".join(f"{c.strip()} = ?" for c in _TIMER_NAMES.split(","))
+_ENTRY_SET = ", ".join(f"{c.strip()} = ?" for c in _ENTRY_NAMES.split(","))
+
+
+def user_from_row(row: Row) -> User:
+    return User(id=row[0], name=row[1], time_zone=row[2], created_at=from_us(row[3]))
+
+
+class SQLTransaction:
+    """:class:`~timergate.store.base.StoreTransaction` over one executor.
+
+    Outside a transaction the same methods serve as plain reads.
+    """
+
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def _scope(self, user_id: int) -> None:
+        """Called before a user's rows are touched; a store may serialise per user here."""
+
+    async def _one(self, sql: str, params: Sequence[Any]) -> Row | None:
+        rows = await self._db.fetch(sql, params)
+        return rows[0] if rows else None
+
+    async def get_timer(self, user_id: int, timer_id: str) -> Timer | None:
+        await self._scope(user_id)
+        native = native_key(timer_id)
+        if native is None:
+            return None
+        row = await self._one(
+            f"SELECT {TIMER_COLUMNS} FROM timers WHERE id = ? AND user_id = ?", (native, user_id)
+        )
+        return timer_from_row(row) if row else None
+
+    async def running_timers(self, user_id: int) -> list[Timer]:
+        await self._scope(user_id)
+        rows = await self._db.fetch(
+            f"SELECT {TIMER_COLUMNS} FROM timers WHERE user_id = ? AND state = 'RUNNING'",
+            (user_id,),
+        )
+        return [timer_from_row(r) for r in rows]
+
+    async def insert_timer(self, timer: Timer) -> Timer:
+        await self._scope(timer.user_id)
+        row = await self._one(
+            f"INSERT INTO timers ({_TIMER_NAMES}) VALUES ({_TIMER_MARKS}) RETURNING id",
+            timer_params(timer),
+        )
+        assert row is not None
+        return replace(timer, id=str(row[0]))
+
+    async def update_timer(self, timer: Timer) -> None:
+        await self._scope(timer.user_id)
+        await self._db.execute(
+            f"UPDATE timers SET {_TIMER_SET} WHERE id = ? AND user_id = ?",
+            (*timer_params(timer), int(timer.id), timer.user_id),
+        )
+
+    async def delete_timer(self, user_id: int, timer_id: str) -> None:
+        await self._scope(user_id)
+        native = native_key(timer_id)
+        if native is not None:
+            await self._db.execute(
+                "DELETE FROM timers WHERE id = ? AND user_id = ?", (native, user_id)
+            )
+
+    async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None:
+        await self._scope(user_id)
+        native = native_key(entry_id)
+        if native is None:
+            return None
+        row = await self._one(
+            f"SELECT {ENTRY_COLUMNS} FROM time_entries WHERE id = ? AND user_id = ?",
+            (native, user_id),
+        )
+        return entry_from_row(row) if row else None
+
+    async def insert_entry(self, entry: TimeEntry) -> TimeEntry:
+        await self._scope(entry.user_id)
+        row = await self._one(
+            f"INSERT INTO time_entries ({_ENTRY_NAMES}) VALUES ({_ENTRY_MARKS}) RETURNING id",
+            entry_params(entry),
+        )
+        assert row is not None
+        return replace(entry, id=str(row[0]))
+
+    async def update_entry(self, entry: TimeEntry) -> None:
+        await self._scope(entry.user_id)
+        await self._db.execute(
+            f"UPDATE time_entries SET {_ENTRY_SET} WHERE id = ? AND user_id = ?",
+            (*entry_params(entry), int(entry.id), entry.user_id),
+        )
+
+    async def delete_entry(self, user_id: int, entry_id: str) -> None:
+        await self._scope(user_id)
+        native = native_key(entry_id)
+        if native is None:
+            return
+        await self._db.execute(
+            "DELETE FROM time_entries WHERE id = ? AND user_id = ?", (native, user_id)
+        )
+        await self._db.execute(
+            "UPDATE timers SET entry_id = NULL WHERE user_id = ? AND entry_id = ?",
+            (user_id, native),
+        )
+
+
+class SQLTimerStore:
+    """The reads of a SQL store. A subclass connects, runs transactions and writes users."""
+
+    _lists: ClassVar[ListQueries]
+
+    def _reader(self) -> Executor:
+        """Where reads run; raises ``RuntimeError`` before ``connect()``."""
+        raise NotImplementedError
+
+    async def get_timer(self, user_id: int, timer_id: str) -> Timer | None:
+        return await SQLTransaction(self._reader()).get_timer(user_id, timer_id)
+
+    async def running_timers(self, user_id: int) -> list[Timer]:
+        return await SQLTransaction(self._reader()).running_timers(user_id)
+
+    async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None:
+        return await SQLTransaction(self._reader()).get_entry(user_id, entry_id)
+
+    async def list_timers(
+        self, user_id: int, filter: TimerFilter, *, first: int, after: str | None
+    ) -> Page[Timer]:
+        return await self._lists.list_timers(
+            self._reader(), user_id, filter, first=first, after=after
+        )
+
+    async def count_timers(self, user_id: int, filter: TimerFilter) -> int:
+        return await self._lists.count_timers(self._reader(), user_id, filter)
+
+    async def list_entries(
+        self, user_id: int, filter: EntryFilter, *, first: int, after: str | None
+    ) -> Page[TimeEntry]:
+        return await self._lists.list_entries(
+            self._reader(), user_id, filter, first=first, after=after
+        )
+
+    async def count_entries(self, user_id: int, filter: EntryFilter) -> int:
+        return await self._lists.count_entries(self._reader(), user_id, filter)
+
+    async def user_for_token(self, token_hash: bytes) -> User | None:
+        rows = await self._reader().fetch(
+            "SELECT u.id, u.name, u.time_zone, u.created_at_us FROM tokens t "
+            "JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
+            (token_hash,),
+        )
+        return user_from_row(rows[0]) if rows else None
+
+    async def get_user(self, user_id: int) -> User | None:
+        rows = await self._reader().fetch(
+            f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+        )
+        return user_from_row(rows[0]) if rows else None
