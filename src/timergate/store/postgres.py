@@ -29,6 +29,7 @@ the database owner may), or an administrator creates it once beforehand.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -60,6 +61,9 @@ _LOST_CONNECTION: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CannotConnectNowError,
     ConnectionError,
+    # What asyncpg raises when an idle connection the server closed is used before the
+    # close is noticed (MagicStack/asyncpg#1069).
+    asyncpg.InternalClientError,
 )
 #: A statement PostgreSQL rolled back whole: running it again is safe for a read.
 _ROLLED_BACK: tuple[type[BaseException], ...] = (asyncpg.TransactionRollbackError,)
@@ -91,6 +95,12 @@ def _encode_date(value: str | date) -> tuple[int]:
 
 def _decode_date(value: tuple[int]) -> date:
     return date.fromordinal(value[0] + _PG_EPOCH)
+
+
+def _discard(conn: asyncpg.Connection) -> None:
+    """Close a connection left in an unknown state, so the pool opens a fresh one instead."""
+    with contextlib.suppress(asyncpg.InterfaceError):  # already closed and given back
+        conn.terminate()
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -134,8 +144,13 @@ class _PoolExecutor:
         numbered = _numbered(sql)
 
         async def attempt() -> list[Row]:
-            rows: list[Row] = await self._pool.fetch(numbered, *params)
-            return rows
+            async with self._pool.acquire() as conn:
+                try:
+                    rows: list[Row] = await conn.fetch(numbered, *params)
+                except _LOST_CONNECTION:
+                    _discard(conn)
+                    raise
+                return rows
 
         return await _retrying(attempt, _LOST_CONNECTION + _ROLLED_BACK)
 
@@ -223,8 +238,7 @@ class PostgresTimerStore(SQLTimerStore):
                 try:
                     await tx.rollback()
                 except Exception:
-                    # Cancelled mid-statement or lost: the pool must not hand it out again.
-                    conn.terminate()
+                    _discard(conn)  # cancelled mid-statement, or lost
                 raise
             await tx.commit()
         finally:
@@ -280,7 +294,9 @@ async def _begin(pool: asyncpg.Pool) -> tuple[asyncpg.Connection, Any]:
     tx = conn.transaction()
     try:
         await tx.start()
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, _LOST_CONNECTION):
+            _discard(conn)
         await pool.release(conn)
         raise
     return conn, tx

@@ -299,8 +299,19 @@ class SQLiteTimerStore(SQLTimerStore):
     async def connect(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._open()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._migrate(self._writer)
+        # Processes opening a new file at once: while one switches it to WAL, SQLite answers
+        # the others "database is locked" at once, without waiting out busy_timeout. Nothing
+        # has happened when it does, so try again for as long as busy_timeout would wait.
+        for attempt in range(1, 101):
+            try:
+                await self._writer.execute("PRAGMA journal_mode = WAL")
+                await self._migrate(self._writer)
+                break
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or attempt == 100:
+                    await self.disconnect()
+                    raise
+                await asyncio.sleep(0.1)
         self._reader_db = await self._open()
 
     async def disconnect(self) -> None:
