@@ -33,10 +33,13 @@ def open_store(url: str) -> TimerStore:
 def obscure_url(url: str) -> str:
     """``url`` with any password (in the authority or the query) as ``***``, safe to print."""
     parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    in_query = any(key == "password" for key, _ in query)
+    if parts.password is None and not in_query:
+        return url  # as given: a round trip would turn sqlite:///x into sqlite:/x
     if parts.password is not None:
         parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(key == "password" for key, _ in query):
+    if in_query:
         masked = [(k, "***" if k == "password" else v) for k, v in query]
         parts = parts._replace(query=urlencode(masked, safe="*"))
     return parts.geturl()

@@ -44,11 +44,17 @@ _POSITION = re.compile(r"(-?[0-9]{1,18}):([0-9]{1,18})")
 
 
 class Selection(NamedTuple):
-    """Rows of one user a filter keeps: ``SELECT … FROM {source} WHERE {where}``."""
+    """Rows of one user a filter keeps: ``SELECT … FROM {source} WHERE {where}``.
+
+    ``dated``: the filter bounds the rows by date, whose index should lead the plan; a cursor's
+    start-time bound must not draw the planner to the start-time index instead (it would walk
+    every older row when a month's last page comes up short).
+    """
 
     source: str
     where: str
     params: list[Any]
+    dated: bool = False
 
 
 #: Keeps the rows of ``table`` whose description or context title contains ``text`` (any
@@ -84,7 +90,8 @@ def _states(states: Sequence[TimerState]) -> str | None:
     if not chosen or len(chosen) == len(TimerState):
         return None
     if chosen == [TimerState.RUNNING]:
-        return "state = 'RUNNING'"  # the condition of the one-running-timer index
+        # Both partial indexes' conditions: the open one also serves the order and a cursor.
+        return f"{OPEN_STATES} AND state = 'RUNNING'"
     literals = ", ".join(f"'{TimerState(state).value}'" for state in chosen)
     listed = f"state IN ({literals})"
     if set(chosen) == _OPEN:
@@ -133,7 +140,8 @@ class ListQueries:
             clauses.append("timer_id = ?")
             native = native_key(f.timer_id)
             params.append(-1 if native is None else native)
-        return Selection(source, " AND ".join(clauses), params)
+        dated = f.date_from is not None or f.date_to is not None
+        return Selection(source, " AND ".join(clauses), params, dated)
 
     def _common(
         self,
@@ -223,7 +231,12 @@ async def _page(
     params: list[Any] = rows.params
     if after is not None:
         started_at_us, row_id = _after(after)
-        where += " AND (started_at_us, id) < (?, ?)"
+        # Unary + keeps a column's value but not its index (in both databases).
+        where += (
+            " AND (+started_at_us, +id) < (?, ?)"
+            if rows.dated
+            else " AND (started_at_us, id) < (?, ?)"
+        )
         params = [*params, started_at_us, row_id]
     found = await db.fetch(
         f"SELECT {columns} FROM {rows.source} WHERE {where} {_ORDER} LIMIT ?",
