@@ -252,6 +252,8 @@ BAD_INPUTS = [
     case(ENTRIES, args(first=1000), "first", id="entries-first-1000"),
     case(ENTRIES, args(after="xyz"), "after", id="entries-bad-cursor"),
     case(ENTRIES, args(after=FORGED_CURSOR), "after", id="entries-forged-cursor"),
+    # Cursors once named a row by id alone; a page now resumes from the sort key it carries.
+    case(ENTRIES, args(after=encode_cursor("7")), "after", id="entries-cursor-without-a-start"),
     case(ENTRIES, args(filter={"timerId": "bad"}), "filter.timerId", id="entries-bad-timer-id"),
     case(
         ENTRIES,
