@@ -3,9 +3,11 @@
 For each store (``--stores``, default sqlite,postgresql) and each history size (``--sizes``,
 default 1000,1000000), this seeds a fresh store with one user's history of that many timers
 and entries among 1,000 other users (``bench/_history.py``), then times each query through
-the store API, as the gateway calls it: ``--repeat`` runs (default 30) after three warm-up
-runs, reporting the median. The table gives each query at each size and the ratio between the
-largest and the smallest size; the target is a ratio under 2.
+the store API, as the gateway calls it: ``--repeat`` rounds (default 30) after three warm-up
+rounds, reporting the median. A round runs the query once against every size's store (all stay
+open), so load from elsewhere on the machine falls on every size alike. The table gives each
+query at each size and the ratio between the largest and the smallest size; the target is a
+ratio under 2.
 
 Run from the repository root, with PostgreSQL at ``--postgres`` (default the trust-auth server
 on 127.0.0.1:5432; a database ``timergate_bench_…`` is created there and dropped afterwards)::
@@ -21,13 +23,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -156,41 +159,48 @@ async def queries(store: TimerStore, user: User, size: int) -> dict[str, Query]:
     }
 
 
-async def measure(query: Query, repeat: int) -> float:
-    """Median milliseconds of ``repeat`` runs, after three warm-up runs."""
-    for _ in range(3):
-        await query()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await query()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+async def measure(by_size: dict[int, Query], repeat: int) -> dict[int, float]:
+    """Median milliseconds per size over ``repeat`` rounds, after three warm-up rounds.
+
+    Each round runs the query once at every size, so load from elsewhere on the machine
+    falls on every size alike.
+    """
+    times: dict[int, list[float]] = {size: [] for size in by_size}
+    for round_ in range(3 + repeat):
+        for size, query in by_size.items():
+            started = time.perf_counter()
+            await query()
+            if round_ >= 3:
+                times[size].append((time.perf_counter() - started) * 1000)
+    return {size: statistics.median(ms) for size, ms in times.items()}
 
 
 async def run(
     stores: list[str], sizes: list[int], repeat: int, postgres_url: str
 ) -> dict[str, Any]:
-    results: dict[str, Any] = {"sizes": sizes, "stores": {}}
+    results: dict[str, Any] = {"sizes": sizes, "stores": {}, "load_average": {}}
     for kind in stores:
-        per_size: dict[int, dict[str, float]] = {}
         seeding: dict[int, dict[str, float]] = {}
-        for size in sizes:
-            async with fresh_store(kind, postgres_url) as url:
+        async with AsyncExitStack() as stack:
+            measured: dict[int, dict[str, Query]] = {}
+            for size in sizes:
+                url = await stack.enter_async_context(fresh_store(kind, postgres_url))
                 store, user, seconds = await prepare(url, size)
-                try:
-                    seeding[size] = seconds
-                    print(
-                        f"{kind} {size:,} entries: rows made and loaded in {seconds['load']:.1f} s, "
-                        f"indexed and counted by the migrations in {seconds['migrate']:.1f} s",
-                        flush=True,
-                    )
-                    per_size[size] = {
-                        name: await measure(query, repeat)
-                        for name, query in (await queries(store, user, size)).items()
-                    }
-                finally:
-                    await store.disconnect()
+                stack.push_async_callback(store.disconnect)
+                seeding[size] = seconds
+                print(
+                    f"{kind} {size:,} entries: rows made and loaded in {seconds['load']:.1f} s, "
+                    f"indexed and counted by the migrations in {seconds['migrate']:.1f} s",
+                    flush=True,
+                )
+                measured[size] = await queries(store, user, size)
+            before = os.getloadavg()[0]
+            per_query = {
+                name: await measure({size: measured[size][name] for size in sizes}, repeat)
+                for name in measured[sizes[0]]
+            }
+            results["load_average"][kind] = [before, os.getloadavg()[0]]
+        per_size = {size: {name: ms[size] for name, ms in per_query.items()} for size in sizes}
         results["stores"][kind] = {"ms": per_size, "seed_seconds": seeding}
     return results
 
@@ -223,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     results = asyncio.run(run(stores, sizes, args.repeat, args.postgres))
     print(table(results))
+    for kind, (before, after) in results["load_average"].items():
+        print(f"{kind}: load average {before:.1f} before measuring, {after:.1f} after")
     out = ROOT / "bench" / "results" / f"lists-{datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
