@@ -47,10 +47,12 @@ from _history import (
     load_postgres,
     load_sqlite,
 )
-from timergate.broker.memory import MemoryBroker
 from timergate.domain import (
+    After,
     EntryFilter,
     ManualClock,
+    TimeEntry,
+    Timer,
     TimerDetails,
     TimerFilter,
     TimerState,
@@ -122,25 +124,28 @@ async def queries(store: TimerStore, user: User, size: int) -> dict[str, Query]:
         user.id, TimerFilter(started_to=middle), first=1, after=None
     )
     timer_id = deep_entries.items[0].timer_id
-    provider = LocalProvider(store, MemoryBroker(), ManualClock(END + timedelta(days=1)))
-    clock_step = timedelta(seconds=1)
+    provider = LocalProvider(store)
+    clock = ManualClock(END + timedelta(days=1))
 
     async def write() -> None:
-        assert isinstance(provider._clock, ManualClock)
-        provider._clock.advance(clock_step.total_seconds())
-        started = await provider.start(user, TimerDetails(description="Measure a write"))
-        await provider.stop(user, started.timer.id)
+        started = await provider.start(
+            user, TimerDetails(description="Measure a write"), clock.advance(1)
+        )
+        await provider.stop(user, started.timer.id, clock.advance(1))
 
-    def entries(f: EntryFilter, after: str | None = None) -> Query:
+    def entries(f: EntryFilter, after: After | None = None) -> Query:
         return lambda: store.list_entries(user.id, f, first=20, after=after)
 
-    def timers(f: TimerFilter, after: str | None = None) -> Query:
+    def timers(f: TimerFilter, after: After | None = None) -> Query:
         return lambda: store.list_timers(user.id, f, first=20, after=after)
+
+    def place(item: TimeEntry | Timer) -> After:
+        return After(item.started_at, item.id)
 
     return {
         "entries: first page": entries(EntryFilter()),
         "entries: deep page (middle of the history)": entries(
-            EntryFilter(), deep_entries.cursors[0]
+            EntryFilter(), place(deep_entries.items[0])
         ),
         "entries: month filter (February 2026)": entries(FEBRUARY),
         "entries: text (`kestrel`)": entries(EntryFilter(text="kestrel")),
@@ -149,7 +154,9 @@ async def queries(store: TimerStore, user: User, size: int) -> dict[str, Query]:
         "entries: totalCount": lambda: store.count_entries(user.id, EntryFilter()),
         "entries: totalCount, month filter": lambda: store.count_entries(user.id, FEBRUARY),
         "timers: first page": timers(TimerFilter()),
-        "timers: deep page (middle of the history)": timers(TimerFilter(), deep_timers.cursors[0]),
+        "timers: deep page (middle of the history)": timers(
+            TimerFilter(), place(deep_timers.items[0])
+        ),
         "timers: open timers (RUNNING, PAUSED)": timers(OPEN),
         "timers: text (`kestrel`)": timers(TimerFilter(text="kestrel")),
         "timers: totalCount": lambda: store.count_timers(user.id, TimerFilter()),

@@ -54,7 +54,7 @@ def timergate_serve(
     environment: dict[str, str] | None = None,
     deadline: float = 15.0,
     crash: bool = False,
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``timergate serve``, wait until /healthz answers, and stop it on the way out.
 
     ``TIMERGATE_*`` variables of the test run are dropped; ``environment`` adds the server's own.
@@ -70,7 +70,7 @@ def timergate_serve(
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_until_healthy(port, process, log, time.monotonic() + deadline)
-        yield
+        yield process
     finally:
         if crash:
             process.kill()
@@ -120,6 +120,9 @@ def _stopping(process: subprocess.Popen[str]) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        # An unclosed pipe is a ResourceWarning, which the suite turns into an error.
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _description(

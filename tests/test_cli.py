@@ -118,8 +118,44 @@ def test_serve_help_names_the_environment_variables(
         "TIMERGATE_ALLOWED_ORIGINS",
         "TIMERGATE_LOG_LEVEL",
         "TIMERGATE_ACCESS_LOG",
+        "TIMERGATE_MAX_CONNECTIONS_PER_USER",
+        "TIMERGATE_RATE_LIMIT_PER_TOKEN",
+        "TIMERGATE_RATE_LIMIT_PER_ADDRESS",
+        "TIMERGATE_RATE_LIMIT_STORAGE",
     ):
         assert variable in text
+
+
+def test_serve_refuses_a_malformed_rate_limit_with_a_message(tmp_path: Path) -> None:
+    """`serve --rate-limit-per-token lots` stops before listening and says how to write one."""
+    database = f"sqlite:///{tmp_path / 'serve.db'}"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--database", database, "--rate-limit-per-token", "lots"])
+    message = str(exit_info.value.code)
+    assert message.startswith("timergate: rate_limit_per_token: 'lots' is not a rate limit")
+    assert "'100/second;3000/minute'" in message
+
+
+def test_limits_come_from_the_environment_and_flags_win() -> None:
+    """Connection caps, rate limits and the revocation poll read TIMERGATE_* variables."""
+    environ = {
+        "TIMERGATE_MAX_CONNECTIONS_PER_USER": "8",
+        "TIMERGATE_RATE_LIMIT_PER_TOKEN": "10/second",
+        "TIMERGATE_RATE_LIMIT_PER_ADDRESS": "off",
+        "TIMERGATE_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
+        "TIMERGATE_REVOCATION_POLL_SECONDS": "0.5",
+    }
+    settings = Settings.from_env(environ, rate_limit_per_token="5/second")
+    assert settings.max_connections_per_user == 8
+    assert settings.rate_limit_per_token == "5/second"
+    assert settings.rate_limit_per_address == "off"
+    assert settings.rate_limit_storage == "redis://127.0.0.1:6379/0"
+    assert settings.revocation_poll_seconds == 0.5
+    defaults = Settings.from_env({})
+    assert (defaults.max_connections_per_user, defaults.rate_limit_per_token) == (
+        32,
+        "200/second;3000/minute",
+    )
 
 
 async def token_revoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -175,3 +211,32 @@ async def test_a_running_gateway_forgets_a_revoked_token_after_its_cache_time(
             headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 401
+
+
+def test_every_request_limit_has_a_flag_and_a_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    """`serve --help` names each limit's flag and the variable behind it."""
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, variable in (
+        ("--max-header-bytes", "TIMERGATE_MAX_HEADER_BYTES"),
+        ("--header-timeout", "TIMERGATE_HEADER_TIMEOUT_SECONDS"),
+        ("--body-timeout", "TIMERGATE_BODY_TIMEOUT_SECONDS"),
+        ("--max-body-bytes", "TIMERGATE_MAX_BODY_BYTES"),
+        ("--max-query-depth", "TIMERGATE_MAX_QUERY_DEPTH"),
+        ("--max-query-aliases", "TIMERGATE_MAX_QUERY_ALIASES"),
+        ("--max-query-selections", "TIMERGATE_MAX_QUERY_SELECTIONS"),
+        ("--max-query-tokens", "TIMERGATE_MAX_QUERY_TOKENS"),
+    ):
+        assert flag in text
+        assert f"[env: {variable}]" in text
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+def test_a_limit_that_cannot_work_stops_serve(
+    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zero, negative or non-numeric limit is refused with a message naming its variable."""
+    monkeypatch.setenv("TIMERGATE_MAX_BODY_BYTES", value)
+    assert main(["serve"]) == 2
+    assert "TIMERGATE_MAX_BODY_BYTES must be" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -16,11 +17,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from timergate.config import Settings
 from timergate.domain import Clock
 from timergate.gateway import Gateway
-from timergate.graphql.documents import DocumentCache
 from timergate.graphql.http import GraphQLEndpoint
+from timergate.graphql.limits import DocumentLimits
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
+from timergate.sessions import Sessions
+from timergate.transport.body_limit import BodyLimit
+from timergate.transport.origins import allowed_browser_origins
 
 __all__ = ["cors_middleware", "create_app", "gateway_lifespan", "healthz"]
 
@@ -49,10 +53,12 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def cors_middleware(settings: Settings) -> Middleware:
-    """CORS for browsers on the allowed origins only (none by default)."""
+    """CORS for the allowed browser origins only (the same list as the websocket check's)."""
     return Middleware(
         CORSMiddleware,
-        allow_origins=list(settings.allowed_origins),
+        allow_origins=list(
+            allowed_browser_origins(settings.allowed_origins, settings.host, settings.port)
+        ),
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type", "Accept"],
         max_age=600,
@@ -73,23 +79,45 @@ def gateway_lifespan(gateway: Gateway) -> Callable[[Starlette], AbstractAsyncCon
     return lifespan
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the app; the store and broker open when the ASGI lifespan starts."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """Build the app; the store and broker open when the ASGI lifespan starts.
+
+    ``upstream_transport`` replaces the network under vendor connections (for tests).
+    """
     settings = settings or Settings.from_env()
-    gateway = Gateway(settings, clock=clock)
-    schema = build_schema()
-    documents = DocumentCache(schema)
-    view = TimergateView(gateway, schema)
-    websocket = WebSocketEndpoint(gateway, schema, documents)
-    endpoint = GraphQLEndpoint(gateway, schema, documents, fallback=view)
+    gateway = Gateway(settings, clock=clock, upstream_transport=upstream_transport)
+    schema = build_schema(
+        DocumentLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_query_aliases,
+            max_selections=settings.max_query_selections,
+            max_tokens=settings.max_query_tokens,
+        )
+    )
+    documents = schema.documents
+    sessions = Sessions(gateway)
+    view = TimergateView(gateway, schema, sessions)
+    websocket = WebSocketEndpoint(gateway, schema, documents, sessions=sessions)
+    endpoint = GraphQLEndpoint(sessions, schema, documents, fallback=view)
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        middleware=[Middleware(_GraphQLWebSockets, endpoint=websocket), cors_middleware(settings)],
+        middleware=[
+            Middleware(_GraphQLWebSockets, endpoint=websocket),
+            cors_middleware(settings),
+            # Inside CORS, so a browser can read the 413.
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
         lifespan=gateway_lifespan(gateway),
     )
     app.state.gateway = gateway
+    app.state.sessions = sessions
     app.state.schema = schema
     return app

@@ -7,27 +7,36 @@ for clients and logged for operators.
     TimergateError
     ├── BadUserInput            BAD_USER_INPUT          (carries the offending field)
     ├── Unauthenticated         UNAUTHENTICATED
+    ├── RateLimited             RATE_LIMITED            (carries retry_after seconds)
+    ├── TooManyConnections      TOO_MANY_CONNECTIONS    (carries the limit)
     ├── NotFound                NOT_FOUND
     ├── InvalidTransition       INVALID_TRANSITION      (carries the current state)
     ├── Conflict                CONFLICT                (carries the current version)
-    ├── UnsupportedByProvider   UNSUPPORTED_BY_PROVIDER
-    └── UpstreamError
+    ├── UnsupportedByProvider   UNSUPPORTED_BY_PROVIDER (carries the provider and operation)
+    └── UpstreamError                                   (carries the provider, where known)
         ├── UpstreamUnavailable     UPSTREAM_UNAVAILABLE
+        ├── UpstreamAuthFailed      UPSTREAM_AUTH_FAILED
         └── UpstreamRateLimited     UPSTREAM_RATE_LIMITED  (carries retry_after seconds)
+
+Any error may carry more ``extensions`` fields through :meth:`TimergateError.with_details`
+(say, which timer a failure is about).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 __all__ = [
     "BadUserInput",
     "Conflict",
     "InvalidTransition",
     "NotFound",
+    "RateLimited",
     "TimergateError",
+    "TooManyConnections",
     "Unauthenticated",
     "UnsupportedByProvider",
+    "UpstreamAuthFailed",
     "UpstreamError",
     "UpstreamRateLimited",
     "UpstreamUnavailable",
@@ -42,10 +51,16 @@ class TimergateError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.details: dict[str, Any] = {}
+
+    def with_details(self, **details: Any) -> Self:
+        """This error, with ``details`` added to its ``extensions``."""
+        self.details.update(details)
+        return self
 
     def extensions(self) -> dict[str, Any]:
         """The ``extensions`` object of the GraphQL error this becomes."""
-        return {"code": self.code}
+        return {"code": self.code, **self.details}
 
 
 class BadUserInput(TimergateError):
@@ -66,6 +81,32 @@ class BadUserInput(TimergateError):
 
 class Unauthenticated(TimergateError):
     code = "UNAUTHENTICATED"
+
+
+class RateLimited(TimergateError):
+    """The client sent more than its limit allows; it may retry after ``retry_after`` seconds."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "retryAfter": self.retry_after}
+
+
+class TooManyConnections(TimergateError):
+    """The user already holds as many open websockets and event streams as allowed."""
+
+    code = "TOO_MANY_CONNECTIONS"
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "limit": self.limit}
 
 
 class NotFound(TimergateError):
@@ -101,28 +142,58 @@ class Conflict(TimergateError):
 
 
 class UnsupportedByProvider(TimergateError):
+    """The provider cannot do this operation at all; nothing was sent upstream."""
+
     code = "UNSUPPORTED_BY_PROVIDER"
+
+    def __init__(self, message: str, *, provider: str, operation: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.operation = operation
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "provider": self.provider, "operation": self.operation}
 
 
 class UpstreamError(TimergateError):
-    """A vendor API failed; subclasses say how."""
+    """A vendor API failed; subclasses say how. ``provider`` names the connection."""
 
     code = "UPSTREAM_UNAVAILABLE"
+
+    def __init__(self, message: str, *, provider: str | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+
+    def extensions(self) -> dict[str, Any]:
+        ext = super().extensions()
+        if self.provider is not None:
+            ext.setdefault("provider", self.provider)
+        return ext
 
 
 class UpstreamUnavailable(UpstreamError):
+    """The vendor is down, slow, unreachable, or answered something unreadable."""
+
     code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamAuthFailed(UpstreamError):
+    """The vendor refused the connection's credentials."""
+
+    code = "UPSTREAM_AUTH_FAILED"
 
 
 class UpstreamRateLimited(UpstreamError):
     code = "UPSTREAM_RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, provider: str | None = None
+    ) -> None:
+        super().__init__(message, provider=provider)
         self.retry_after = retry_after
 
     def extensions(self) -> dict[str, Any]:
         ext = super().extensions()
         if self.retry_after is not None:
-            ext["retryAfterSeconds"] = self.retry_after
+            ext["retryAfter"] = self.retry_after
         return ext

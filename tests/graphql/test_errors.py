@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +30,6 @@ from support import (
 )
 
 from timergate.domain import ManualClock
-from timergate.graphql.types import encode_cursor
 
 World = dict[str, str]
 Variables = Callable[[World], dict[str, Any]]
@@ -38,7 +38,9 @@ LONG = "x" * 2001
 TOO_MANY_TAGS = [f"tag{n}" for n in range(21)]
 MISSING_TIMER = global_id("Timer", "local", 999_999)
 #: Shaped like a cursor of ours, but naming no row a store could key on.
-FORGED_CURSOR = encode_cursor("abc")
+# Well-formed, but naming no row a store could hold.
+FORGED_CURSOR = base64.urlsafe_b64encode(b"p1:0:local:abc").rstrip(b"=").decode()
+OLD_CURSOR = base64.urlsafe_b64encode(b"after:7").rstrip(b"=").decode()
 MISSING_ENTRY = global_id("TimeEntry", "local", 999_999)
 
 
@@ -252,8 +254,8 @@ BAD_INPUTS = [
     case(ENTRIES, args(first=1000), "first", id="entries-first-1000"),
     case(ENTRIES, args(after="xyz"), "after", id="entries-bad-cursor"),
     case(ENTRIES, args(after=FORGED_CURSOR), "after", id="entries-forged-cursor"),
-    # Cursors once named a row by id alone; a page now resumes from the sort key it carries.
-    case(ENTRIES, args(after=encode_cursor("7")), "after", id="entries-cursor-without-a-start"),
+    # A cursor from before lists ran by start named a row by id alone.
+    case(ENTRIES, args(after=OLD_CURSOR), "after", id="entries-cursor-without-a-start"),
     case(ENTRIES, args(filter={"timerId": "bad"}), "filter.timerId", id="entries-bad-timer-id"),
     case(
         ENTRIES,
@@ -484,7 +486,7 @@ async def test_unexpected_failures_are_masked_and_logged(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk says: /var/secret/path is cursed")
 
-    monkeypatch.setattr(gateway.providers["local"], "start", broken)
+    monkeypatch.setattr(gateway.connections.local, "start", broken)
     with caplog.at_level(logging.ERROR):
         response = await alice.post(START, {"input": {"description": "x"}})
     assert response.status_code == 200

@@ -166,7 +166,7 @@ async def test_unexpected_failures_over_get_are_masked(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("connection string postgres://admin:pw@db leaked")
 
-    monkeypatch.setattr(gateway.providers["local"], "running_timers", broken)
+    monkeypatch.setattr(gateway.connections.local, "running_timers", broken)
     with caplog.at_level(logging.ERROR):
         response = await http.get(
             "/graphql", params={"query": "{ runningTimers { id } }"}, headers=auth(alice)
@@ -233,3 +233,76 @@ async def test_cors_opens_for_a_configured_origin(cors_http: httpx.AsyncClient) 
     assert response.headers["access-control-allow-origin"] == ALLOWED
     other = await cors_http.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
+
+
+SUBSCRIPTION = "subscription { timerEvents { type } }"
+NEEDS_STREAM = (
+    "Subscriptions need a streaming transport: a websocket to /graphql (subprotocol "
+    "graphql-transport-ws or graphql-ws), or a POST to /graphql with 'Accept: text/event-stream' "
+    "(server-sent events) or 'Accept: multipart/mixed'."
+)
+
+
+@pytest.mark.parametrize(("accept", "status"), [("application/json", 200), (GRAPHQL_RESPONSE, 400)])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_subscription_without_a_stream_names_the_transports(
+    http: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    accept: str,
+    status: int,
+) -> None:
+    """A subscription over GET or plain JSON is a client error naming the streaming
+    transports, with the spec's status for each media type, and leaves no log line."""
+    with caplog.at_level(logging.DEBUG, logger="timergate"):
+        if method == "GET":
+            response = await http.get(
+                "/graphql", params={"query": SUBSCRIPTION}, headers={"Accept": accept}
+            )
+        else:
+            response = await http.post(
+                "/graphql", json={"query": SUBSCRIPTION}, headers={"Accept": accept}
+            )
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith(accept)
+    assert response.json() == {
+        "errors": [{"message": NEEDS_STREAM, "extensions": {"code": "BAD_REQUEST"}}]
+    }
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("accept", ["text/event-stream", "multipart/mixed"])
+async def test_a_streaming_request_meets_the_body_limit(
+    http: httpx.AsyncClient, alice, accept: str
+) -> None:
+    """Bodies for server-sent events and multipart get the same 1 MiB bound as JSON."""
+    padding = " " * (1 << 20)
+    headers = {**auth(alice), "Accept": accept}
+    declared = await http.post("/graphql", json={"query": SUBSCRIPTION + padding}, headers=headers)
+    assert declared.status_code == 413
+    assert [e["extensions"]["code"] for e in declared.json()["errors"]] == ["BAD_REQUEST"]
+
+    async def chunks():  # no Content-Length: the size is only known as it arrives
+        yield b'{"query": "' + SUBSCRIPTION.encode()
+        for _ in range(20):
+            yield b" " * 65536
+        yield b'"}'
+
+    chunked = await http.post(
+        "/graphql", content=chunks(), headers={**headers, "Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413
+
+
+async def test_a_body_within_the_limit_streams(http: httpx.AsyncClient, alice) -> None:
+    """A body just inside the bound still reaches the server-sent events view."""
+    padding = " " * ((1 << 20) - 200)
+    async with http.stream(
+        "POST",
+        "/graphql",
+        json={"query": "{ viewer { name } }" + padding},
+        headers={**auth(alice), "Accept": "text/event-stream"},
+    ) as response:
+        assert response.status_code == 200
+        body = (await response.aread()).decode()
+    assert '"viewer":{"name":"alice"}' in body

@@ -201,7 +201,7 @@ async def test_entries_filter_by_context_text_and_timer(alice, clock: ManualCloc
     )
 
     assert ids(await page(alice, ENTRIES, filter={"context": {"type": "task"}})) == [timed["id"]]
-    # The timed work (2026-01-01) happened after the typed-in work (2025-12-30).
+    # Newest work first: the timed work began on 2026-01-01, the typed-in entry before.
     assert ids(await page(alice, ENTRIES, filter={"context": {"id": "9"}})) == [
         timed["id"],
         manual["id"],

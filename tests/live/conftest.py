@@ -9,54 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-from live_support import Person
-
-from serving import create_tokens, free_port, timergate_serve
-
-#: How long the server may take to answer /healthz after it is launched.
-STARTUP_DEADLINE = 15.0
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    """A running ``timergate serve`` process."""
-
-    port: int
-    database_url: str
-    log: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-    def create_tokens(self, *names: str) -> list[str]:
-        """A new token for each user name, made by ``timergate token create``."""
-        return create_tokens(self.database_url, *names)
-
-
-@contextmanager
-def running_server(directory: Path, **environment: str) -> Iterator[LiveServer]:
-    """Start ``timergate serve``, wait until /healthz answers, and kill it on the way out."""
-    port = free_port()
-    server = LiveServer(
-        port=port,
-        database_url=f"sqlite:///{directory / 'live.db'}",
-        log=directory / "server.log",
-    )
-    with timergate_serve(
-        port, server.database_url, server.log, environment=environment, deadline=STARTUP_DEADLINE
-    ):
-        yield server
+from live_support import LiveServer, Person, running_server
 
 
 @pytest.fixture(scope="session")

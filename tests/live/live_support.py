@@ -2,18 +2,21 @@
 
 ``Person`` makes changes over HTTP as one user; ``Socket`` is a hand-driven websocket that
 routes each message to its operation id, so several subscriptions on one connection can be
-read side by side. Every read has a deadline: a missing message fails fast instead of hanging.
+read side by side; ``EventStream`` reads a server-sent events response; ``running_server``
+starts ``timergate serve`` for a test module with settings of its own. Every read has a deadline: a missing message fails fast instead of hanging.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +24,8 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
+
+from serving import create_tokens, free_port, timergate_serve
 
 #: The longest any test waits for one message. Ticks are one second apart; two-second
 #: intervals need a little more than two.
@@ -260,6 +265,100 @@ class Socket:
         except TimeoutError:
             raise AssertionError(f"the server did not close within {within} s") from None
         return self.ws.close_code, self.ws.close_reason
+
+
+class EventStream:
+    """One graphql-sse ("distinct connections") response, read event by event."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self._lines = response.aiter_lines()
+
+    async def event(self) -> tuple[str, Any]:
+        """The next event's name and decoded data; fails after the receive timeout."""
+        name, data = None, []
+        async with asyncio.timeout(RECEIVE_TIMEOUT):
+            async for line in self._lines:
+                if line.startswith(":"):
+                    continue  # a heartbeat comment
+                if line.startswith("event:"):
+                    name = line.partition(":")[2].strip()
+                elif line.startswith("data:"):
+                    data.append(line.partition(":")[2].strip())
+                elif line == "" and name is not None:
+                    text = "\n".join(data)  # "complete" carries an empty data field
+                    return name, json.loads(text) if text else None
+        raise AssertionError("the event stream ended")
+
+    async def ended(self) -> None:
+        """Assert the server ends the response, with no further event."""
+        async with asyncio.timeout(RECEIVE_TIMEOUT):
+            async for line in self._lines:
+                assert line.startswith(":") or not line, f"expected the end, got {line!r}"
+
+    async def next(self) -> dict[str, Any]:
+        name, payload = await self.event()
+        assert name == "next", (name, payload)
+        assert "errors" not in payload, payload
+        data: dict[str, Any] = payload["data"]
+        return data
+
+
+@asynccontextmanager
+async def subscribed(
+    person: Person, query: str, *, read_timeout: float = RECEIVE_TIMEOUT, **variables: Any
+) -> AsyncIterator[EventStream]:
+    """An SSE subscription; ``read_timeout`` bounds each wait for bytes."""
+    async with person.http.stream(
+        "POST",
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": person.authorization, "Accept": "text/event-stream"},
+        timeout=httpx.Timeout(5, read=read_timeout),
+    ) as response:
+        assert response.status_code == 200, await response.aread()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield EventStream(response)
+
+
+#: How long the server may take to answer /healthz after it is launched.
+STARTUP_DEADLINE = 15.0
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running ``timergate serve`` process."""
+
+    port: int
+    database_url: str
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    def create_tokens(self, *names: str) -> list[str]:
+        """A new token for each user name, made by ``timergate token create``."""
+        return create_tokens(self.database_url, *names)
+
+
+@contextmanager
+def running_server(directory: Path, **environment: str) -> Iterator[LiveServer]:
+    """Start ``timergate serve``, wait until /healthz answers, and kill it on the way out."""
+    port = free_port()
+    server = LiveServer(
+        port=port,
+        database_url=f"sqlite:///{directory / 'live.db'}",
+        log=directory / "server.log",
+    )
+    with timergate_serve(
+        port, server.database_url, server.log, environment=environment, deadline=STARTUP_DEADLINE
+    ):
+        yield server
 
 
 def instant(text: str) -> datetime:

@@ -4,57 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
-from live_support import EVENTS, RECEIVE_TIMEOUT, TICKS, Person, assert_on_boundary
-
-
-class EventStream:
-    """One graphql-sse ("distinct connections") response, read event by event."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self._lines = response.aiter_lines()
-
-    async def event(self) -> tuple[str, Any]:
-        """The next event's name and decoded data; fails after the receive timeout."""
-        name, data = None, []
-        async with asyncio.timeout(RECEIVE_TIMEOUT):
-            async for line in self._lines:
-                if line.startswith(":"):
-                    continue  # a heartbeat comment
-                if line.startswith("event:"):
-                    name = line.partition(":")[2].strip()
-                elif line.startswith("data:"):
-                    data.append(line.partition(":")[2].strip())
-                elif line == "" and name is not None:
-                    text = "\n".join(data)  # "complete" carries an empty data field
-                    return name, json.loads(text) if text else None
-        raise AssertionError("the event stream ended")
-
-    async def next(self) -> dict[str, Any]:
-        name, payload = await self.event()
-        assert name == "next", (name, payload)
-        assert "errors" not in payload, payload
-        data: dict[str, Any] = payload["data"]
-        return data
-
-
-@asynccontextmanager
-async def subscribed(person: Person, query: str, **variables: Any) -> AsyncIterator[EventStream]:
-    async with person.http.stream(
-        "POST",
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": person.authorization, "Accept": "text/event-stream"},
-        timeout=httpx.Timeout(5, read=RECEIVE_TIMEOUT),
-    ) as response:
-        assert response.status_code == 200, await response.aread()
-        assert response.headers["content-type"].startswith("text/event-stream")
-        yield EventStream(response)
+from live_support import EVENTS, RECEIVE_TIMEOUT, TICKS, assert_on_boundary, subscribed
 
 
 async def test_ticks_stream_over_server_sent_events(people) -> None:

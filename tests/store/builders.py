@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from timergate.domain import (
+    After,
     EntryFilter,
     Page,
     TimeEntry,
@@ -129,12 +130,16 @@ async def all_entries(
 async def walk(fetch: Any) -> list[Any]:
     """Every item of a list, page after page from the cursors, checking the pages fit."""
     items: list[Any] = []
-    after: str | None = None
+    after: After | None = None
     while True:
         page: Page[Any] = await fetch(after)
         items.extend(page.items)
         if not page.has_next:
             return items
         assert page.items, "a page with more to come is never empty"
-        assert len(page.cursors) == len(page.items), "every item has its cursor"
-        after = page.cursor(len(page.items) - 1)
+        after = after_item(page.items[-1])
+
+
+def after_item(item: Timer | TimeEntry) -> After:
+    """Where the next page starts after ``item``: what a cursor holds."""
+    return After(item.started_at, item.id)

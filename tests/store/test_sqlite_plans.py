@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from builders import T0
 
-from timergate.domain import EntryFilter, TimerFilter, TimerState, TokenGrant, User
+from timergate.domain import After, EntryFilter, TimerFilter, TimerState, TokenGrant, User
 from timergate.store._sql import Executor, Row
 from timergate.store.sqlite import SQLiteTimerStore
 
@@ -76,7 +76,7 @@ async def test_timer_lists_and_counts_use_their_index(
     """A timers page, the next page and the count each search an index (or the counts)."""
     store, recorder, user = recorded
     await store.list_timers(user.id, f, first=20, after=None)
-    await store.list_timers(user.id, f, first=20, after=f"{2**40}:7")
+    await store.list_timers(user.id, f, first=20, after=After(T0, "7"))
     await store.count_timers(user.id, f)
     assert_indexed(recorder.plans, index, "timers")
 
@@ -99,7 +99,7 @@ async def test_entry_lists_and_counts_use_their_index(
     """An entries page, the next page and the count each search an index (or the counts)."""
     store, recorder, user = recorded
     await store.list_entries(user.id, f, first=20, after=None)
-    await store.list_entries(user.id, f, first=20, after=f"{2**40}:7")
+    await store.list_entries(user.id, f, first=20, after=After(T0, "7"))
     await store.count_entries(user.id, f)
     assert_indexed(recorder.plans, index, "time_entries")
 

@@ -22,10 +22,8 @@ from builders import (
 )
 
 from fresh_stores import STORE_BACKENDS
-from timergate.broker.memory import MemoryBroker
 from timergate.domain import (
     EntryFilter,
-    ManualClock,
     TimerContext,
     TimerDetails,
     TimerFilter,
@@ -33,6 +31,7 @@ from timergate.domain import (
     TokenGrant,
     User,
 )
+from timergate.domain.connections import ConnectionStatus, ProviderKind
 from timergate.providers import LocalProvider
 from timergate.store import TimerStore, open_store
 
@@ -301,6 +300,77 @@ async def test_revoked_tokens_name_nobody_and_only_those_go(store: TimerStore) -
     assert await store.revoke_tokens([b"d1"]) == 0
 
 
+async def test_revocations_are_logged_in_order_for_other_instances(
+    store: TimerStore, store_url: str
+) -> None:
+    """Each revoked token enters the revocation log once; another instance reads it after a seq."""
+    await store.grant_tokens(
+        [TokenGrant("erin", b"e1", "tg_e1"), TokenGrant("erin", b"e2", "tg_e2")], T0
+    )
+    start = await store.last_revocation()
+    assert await store.revocations_after(start) == []
+    await store.revoke_tokens([b"e1", b"never-granted"])
+    await store.revoke_tokens([b"e1", b"e2"])
+    other = open_store(store_url)
+    await other.connect()
+    try:
+        logged = await other.revocations_after(start)
+        assert [r.token_hash for r in logged] == [b"e1", b"e2"]
+        assert logged[0].seq < logged[1].seq == await other.last_revocation()
+        assert await other.revocations_after(logged[0].seq) == logged[1:]
+    finally:
+        await other.disconnect()
+
+
+async def test_connections_belong_to_their_user_and_keep_sealed_credentials(
+    store: TimerStore, alice: User, bob: User
+) -> None:
+    """A vendor connection reads back as added, only for its user; its status, provider state
+    and sealed credentials change as asked; removing it removes its state."""
+    later = T0 + timedelta(seconds=1, microseconds=1)
+    made = await store.add_connection(
+        alice.id, ProviderKind.NOKO, "Work", "https://api.nokotime.com", b"sealed-1", T0
+    )
+    assert (made.user_id, made.kind, made.label, made.status) == (
+        alice.id,
+        ProviderKind.NOKO,
+        "Work",
+        ConnectionStatus.ACTIVE,
+    )
+    assert made.created_at == made.updated_at == T0
+    assert await store.list_connections(alice.id) == [made]
+    assert await store.get_connection(alice.id, made.id) == (made, b"sealed-1")
+    assert await store.list_connections(bob.id) == []
+    assert await store.get_connection(bob.id, made.id) is None
+    assert (
+        await store.update_connection(bob.id, made.id, later, status=ConnectionStatus.ACTIVE)
+        is None
+    )
+
+    failed = await store.update_connection(
+        alice.id, made.id, later, status=ConnectionStatus.AUTH_FAILED
+    )
+    assert failed == replace(made, status=ConnectionStatus.AUTH_FAILED, updated_at=later)
+    renewed = await store.update_connection(alice.id, made.id, later, sealed_credentials=b"s-2")
+    assert renewed == failed
+    assert await store.get_connection(alice.id, made.id) == (failed, b"s-2")
+
+    await store.put_provider_state(made.id, "paused", '{"at": 1}')
+    await store.put_provider_state(made.id, "paused", '{"at": 2}')
+    assert await store.get_provider_state(made.id, "paused") == '{"at": 2}'
+    await store.put_provider_state(made.id, "paused", None)
+    assert await store.get_provider_state(made.id, "paused") is None
+
+    assert await store.reseal_credentials(lambda old: b"re:" + old) == 1
+    assert await store.get_connection(alice.id, made.id) == (failed, b"re:s-2")
+
+    await store.put_provider_state(made.id, "paused", "x")
+    assert not await store.remove_connection(bob.id, made.id)
+    assert await store.remove_connection(alice.id, made.id)
+    assert await store.list_connections(alice.id) == []
+    assert await store.get_provider_state(made.id, "paused") is None
+
+
 async def test_set_time_zone(store: TimerStore, alice: User, bob: User) -> None:
     """Setting a user's time zone is returned, read back by id and token, and touches no one else."""
     updated = await store.set_time_zone(alice.id, "Europe/Berlin")
@@ -314,14 +384,14 @@ async def test_set_time_zone(store: TimerStore, alice: User, bob: User) -> None:
 
 
 def _provider(store: TimerStore) -> LocalProvider:
-    return LocalProvider(store, MemoryBroker(), ManualClock(T0))
+    return LocalProvider(store)
 
 
 async def test_concurrent_starts_leave_one_running_timer(store: TimerStore, alice: User) -> None:
     """Twenty starts at once for one user end with twenty timers, exactly one of them RUNNING."""
     provider = _provider(store)
     results = await asyncio.gather(
-        *(provider.start(alice, TimerDetails(description=f"#{i}")) for i in range(20))
+        *(provider.start(alice, TimerDetails(description=f"#{i}"), T0) for i in range(20))
     )
     running = await store.running_timers(alice.id)
     assert len(running) == 1
@@ -341,7 +411,10 @@ async def test_two_store_instances_racing_starts_leave_one_running_timer(
         (alice,) = await one.grant_tokens([TokenGrant("alice", b"h", "tg_")], T0)
         providers = [_provider(one), _provider(two)]
         await asyncio.gather(
-            *(providers[i % 2].start(alice, TimerDetails(description=f"#{i}")) for i in range(20))
+            *(
+                providers[i % 2].start(alice, TimerDetails(description=f"#{i}"), T0)
+                for i in range(20)
+            )
         )
         for s in (one, two):
             assert len(await s.running_timers(alice.id)) == 1

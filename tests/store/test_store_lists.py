@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from builders import (
     T0,
+    after_item,
     all_entries,
     all_timers,
     insert_entries,
@@ -19,6 +20,7 @@ from builders import (
 
 from fresh_stores import STORE_BACKENDS
 from timergate.domain import (
+    After,
     EntryFilter,
     TimeEntry,
     Timer,
@@ -46,9 +48,13 @@ async def test_timers_paginate_newest_first(store: TimerStore, alice: User) -> N
 
     first = await store.list_timers(alice.id, TimerFilter(), first=2, after=None)
     assert [t.id for t in first.items] == newest_first[:2] and first.has_next
-    second = await store.list_timers(alice.id, TimerFilter(), first=2, after=first.cursors[-1])
+    second = await store.list_timers(
+        alice.id, TimerFilter(), first=2, after=after_item(first.items[-1])
+    )
     assert [t.id for t in second.items] == newest_first[2:4] and second.has_next
-    third = await store.list_timers(alice.id, TimerFilter(), first=2, after=second.cursors[-1])
+    third = await store.list_timers(
+        alice.id, TimerFilter(), first=2, after=after_item(second.items[-1])
+    )
     assert [t.id for t in third.items] == newest_first[4:] and not third.has_next
 
     exact = await store.list_timers(alice.id, TimerFilter(), first=5, after=None)
@@ -62,7 +68,9 @@ async def test_entries_paginate_newest_first(store: TimerStore, alice: User) -> 
     made = await insert_entries(store, *(make_entry(alice) for _ in range(3)))
     page = await store.list_entries(alice.id, EntryFilter(), first=2, after=None)
     assert [e.id for e in page.items] == [made[2].id, made[1].id] and page.has_next
-    rest = await store.list_entries(alice.id, EntryFilter(), first=2, after=page.cursors[-1])
+    rest = await store.list_entries(
+        alice.id, EntryFilter(), first=2, after=after_item(page.items[-1])
+    )
     assert rest.items == [made[0]] and not rest.has_next
 
 
@@ -298,7 +306,7 @@ async def test_entry_cursors_hold_their_place_while_entries_come_and_go(
 
     rest = await walk(
         lambda after: store.list_entries(
-            alice.id, EntryFilter(), first=2, after=after or first.cursors[-1]
+            alice.id, EntryFilter(), first=2, after=after or after_item(first.items[-1])
         )
     )
     assert [e.id for e in rest] == [made[2].id, made[4].id, older.id, made[5].id]
@@ -314,24 +322,49 @@ async def test_timer_cursors_hold_their_place_while_timers_start(
     )
     first = await store.list_timers(alice.id, TimerFilter(), first=2, after=None)
     await insert_timers(store, make_timer(alice, started_at=T0 + timedelta(hours=1)))
-    second = await store.list_timers(alice.id, TimerFilter(), first=2, after=first.cursors[-1])
+    second = await store.list_timers(
+        alice.id, TimerFilter(), first=2, after=after_item(first.items[-1])
+    )
     assert [t.id for t in second.items] == [made[1].id, made[0].id]
     assert not second.has_next
 
 
-@pytest.mark.parametrize(
-    "cursor", ["", "7", "abc", "1:2:3", "1:-2", "1.5:2", "\u0661:1", "1:" + "9" * 19, " 1:2"]
-)
-async def test_a_cursor_from_elsewhere_is_refused(
-    store: TimerStore, alice: User, cursor: str
+@pytest.mark.parametrize("row_id", ["", "abc", "-1", "1.5", "\u0661", "9" * 19, " 1", "\uff11"])
+async def test_a_place_naming_no_row_is_refused(
+    store: TimerStore, alice: User, row_id: str
 ) -> None:
-    """A cursor the store did not make is a clear BAD_USER_INPUT on `after`, for both lists."""
+    """A cursor whose id could name no row is a clear BAD_USER_INPUT on `after`, in both lists."""
     await insert_entries(store, make_entry(alice))
     with pytest.raises(BadUserInput) as refused:
-        await store.list_entries(alice.id, EntryFilter(), first=2, after=cursor)
+        await store.list_entries(alice.id, EntryFilter(), first=2, after=After(T0, row_id))
     assert refused.value.field == "after"
     with pytest.raises(BadUserInput):
-        await store.list_timers(alice.id, TimerFilter(), first=2, after=cursor)
+        await store.list_timers(alice.id, TimerFilter(), first=2, after=After(T0, row_id))
+
+
+async def test_a_page_after_another_providers_item_goes_by_start_alone(
+    store: TimerStore, alice: User
+) -> None:
+    """After an item of another provider, a page holds what started before it, or also at the
+    same instant when that provider sorts first."""
+    made = await insert_entries(
+        store,
+        make_entry(alice, started_at=T0 - timedelta(hours=1)),
+        make_entry(alice, started_at=T0),
+        make_entry(alice, started_at=T0),
+        make_entry(alice, started_at=T0 + timedelta(hours=1)),
+    )
+    before = await store.list_entries(alice.id, EntryFilter(), first=10, after=After(T0))
+    assert before.items == [made[0]]
+    at_or_before = await store.list_entries(
+        alice.id, EntryFilter(), first=10, after=After(T0, inclusive=True)
+    )
+    assert at_or_before.items == [made[2], made[1], made[0]]
+    timers = await insert_timers(
+        store, make_timer(alice, started_at=T0), make_timer(alice, started_at=T0 - timedelta(1))
+    )
+    listed = await store.list_timers(alice.id, TimerFilter(), first=10, after=After(T0))
+    assert listed.items == [timers[1]]
 
 
 # Counts.

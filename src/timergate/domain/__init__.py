@@ -2,7 +2,7 @@
 
 from timergate.domain.clock import Clock, ManualClock, SystemClock, utc_now
 from timergate.domain.ids import GlobalId, InvalidGlobalId, decode_global_id, encode_global_id
-from timergate.domain.queries import EntryFilter, Page, TimerFilter
+from timergate.domain.queries import After, EntryFilter, Page, Position, TimerFilter
 from timergate.domain.timer import (
     UNSET,
     TimeEntry,
@@ -25,16 +25,19 @@ from timergate.domain.timer import (
     stop,
     update,
 )
-from timergate.domain.users import TokenGrant, User
+from timergate.domain.users import Revocation, TokenGrant, User
 
 __all__ = [
     "UNSET",
+    "After",
     "Clock",
     "EntryFilter",
     "GlobalId",
     "InvalidGlobalId",
     "ManualClock",
     "Page",
+    "Position",
+    "Revocation",
     "SystemClock",
     "TimeEntry",
     "Timer",

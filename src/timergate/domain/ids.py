@@ -11,10 +11,13 @@ import binascii
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["GlobalId", "InvalidGlobalId", "Kind", "decode_global_id", "encode_global_id"]
+__all__ = ["HOLDER", "GlobalId", "InvalidGlobalId", "Kind", "decode_global_id", "encode_global_id"]
 
-Kind = Literal["Timer", "TimeEntry", "User"]
-_KINDS: frozenset[str] = frozenset({"Timer", "TimeEntry", "User"})
+Kind = Literal["Timer", "TimeEntry", "User", "Connection"]
+_KINDS: frozenset[str] = frozenset({"Timer", "TimeEntry", "User", "Connection"})
+#: The provider part of ids of what timergate itself holds whatever the provider: users and
+#: connections.
+HOLDER = "timergate"
 _MAX_LENGTH = 512
 
 

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from timergate.domain.timer import TimerState
 
-__all__ = ["EntryFilter", "Page", "TimerFilter"]
+__all__ = ["After", "EntryFilter", "Page", "Position", "TimerFilter"]
 
-
-class Identified(Protocol):
-    """Anything a list holds: it has an id."""
-
-    @property
-    def id(self) -> str: ...
-
-
-T = TypeVar("T", bound=Identified)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +37,38 @@ class EntryFilter:
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """One page of a list, newest first; ``has_next`` says whether more follow.
-
-    ``cursors`` holds one position per item, to pass back as ``after`` to go on after that item.
-    Positions are opaque to callers (the local store's carry the sort key, so a page stays put
-    whatever is added or edited before it); a provider that gives none pages by item id.
-    """
+    """One page of a list, newest first; ``has_next`` says whether more follow."""
 
     items: list[T]
     has_next: bool
-    cursors: list[str] = field(default_factory=list)
 
-    def cursor(self, index: int) -> str:
-        """The position to pass as ``after`` to go on after ``items[index]``."""
-        return self.cursors[index] if self.cursors else self.items[index].id
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """Where a page of a newest-first list starts, as one provider sees it.
+
+    Lists sort by when the time began (``started_at``), newest first. ``id`` names the last
+    item seen when it belongs to the provider asked: the page then holds what sorts after it
+    (older, or as old and after it in the provider's own order). Without ``id`` the page holds
+    what began before ``at``, or also at ``at`` when ``inclusive`` (the last item seen belonged
+    to a provider that sorts before this one).
+    """
+
+    at: datetime
+    id: str | None = None
+    inclusive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """The last item of a page of a list merged across providers: where the next page starts."""
+
+    at: datetime
+    provider: str
+    id: str
+
+    def after_for(self, provider: str) -> After:
+        """Where the next page starts for ``provider`` (providers tie-break by their key)."""
+        if provider == self.provider:
+            return After(self.at, self.id)
+        return After(self.at, inclusive=provider > self.provider)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["TokenGrant", "User"]
+__all__ = ["Revocation", "TokenGrant", "User"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +23,15 @@ class TokenGrant:
     user_name: str
     token_hash: bytes
     token_prefix: str
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """One entry of the store's revocation log: a token that stopped naming anyone.
+
+    ``seq`` grows with every revocation, so a gateway asks for those after the last it saw.
+    """
+
+    seq: int
+    token_hash: bytes
+    revoked_at: datetime

@@ -15,7 +15,13 @@ from timergate.fakes.base import Fake, FakeControl, FakeDescription, serve_fake
 __all__ = ["VENDORS", "Fake", "FakeControl", "FakeDescription", "create_fake", "serve_fake"]
 
 #: Vendor name on the command line → module offering ``create_fake``.
-VENDORS: dict[str, str] = {}
+VENDORS: dict[str, str] = {
+    "noko": "timergate.fakes.noko",
+    "seventime": "timergate.fakes.seventime",
+    "worksection": "timergate.fakes.worksection",
+    "accelo": "timergate.fakes.accelo",
+    "ftrack": "timergate.fakes.ftrack",
+}
 
 
 def create_fake(vendor: str, **options: Any) -> Fake:

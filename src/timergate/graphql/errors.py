@@ -69,9 +69,14 @@ class ErrorCodes(SchemaExtension):
     """Codes (and masks) the errors of operations Strawberry runs itself: GET, SSE, websockets."""
 
     def _code_all(self, result: object) -> None:
+        ctx = self.execution_context
+        partial = getattr(ctx.context, "partial_errors", None)
+        if partial and result is not None:
+            # Errors of providers the answer went on without, reported beside the data.
+            result.errors = [*(getattr(result, "errors", None) or ()), *partial]  # type: ignore[attr-defined]
+            partial.clear()
         errors = getattr(result, "errors", None)
         if errors:
-            ctx = self.execution_context
             user = getattr(getattr(ctx.context, "user", None), "id", None)
             result.errors = [  # type: ignore[attr-defined]
                 coded_error(e, operation=ctx.operation_name, user=user) for e in errors

@@ -23,21 +23,31 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from timergate.errors import Unauthenticated
-from timergate.gateway import Gateway
+from timergate.errors import RateLimited, TimergateError, Unauthenticated
 from timergate.graphql.context import RequestContext
 from timergate.graphql.documents import DocumentCache
 from timergate.graphql.errors import coded_error
 from timergate.graphql.schema import TimergateSchema
+from timergate.sessions import SCOPE_CONTEXT, Sessions, client_address, http_refusal
 
-__all__ = ["MAX_BODY_BYTES", "GraphQLEndpoint"]
+__all__ = ["GraphQLEndpoint", "refuse"]
 
 _log = logging.getLogger("timergate.http")
 
-MAX_BODY_BYTES = 1 << 20
 _RESPONSE_MEDIA = "application/graphql-response+json"
 _STREAM_MEDIA = ("text/event-stream", "multipart/mixed")
 _ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+#: The answer to a subscription sent where no stream can carry its events.
+_NEEDS_STREAM: dict[str, Any] = {
+    "errors": [
+        {
+            "message": "Subscriptions need a streaming transport: a websocket to /graphql "
+            "(subprotocol graphql-transport-ws or graphql-ws), or a POST to /graphql with "
+            "'Accept: text/event-stream' (server-sent events) or 'Accept: multipart/mixed'.",
+            "extensions": {"code": "BAD_REQUEST"},
+        }
+    ]
+}
 
 
 class _BadRequest(Exception):
@@ -51,12 +61,12 @@ class GraphQLEndpoint:
 
     def __init__(
         self,
-        gateway: Gateway,
+        sessions: Sessions,
         schema: TimergateSchema,
         documents: DocumentCache,
         fallback: _ASGIApp,
     ) -> None:
-        self._gateway = gateway
+        self._sessions = sessions
         self._schema = schema._schema
         self._documents = documents
         self._fallback = fallback
@@ -64,18 +74,25 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self._fallback(scope, receive, send)
-        if scope["method"] == "GET" and self._is_mutation_via_get(scope):
-            body = _error_body(
-                "Mutations are not allowed over GET; send them as a POST.", "METHOD_NOT_ALLOWED"
-            )
-            return await _respond(send, 405, "application/json", body, [(b"allow", b"POST")])
         headers = Headers(scope=scope)
-        content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
         accept = headers.get("accept", "")
-        fast = content_type == "application/json" and not any(m in accept for m in _STREAM_MEDIA)
+        streams = any(m in accept for m in _STREAM_MEDIA)
+        media = _RESPONSE_MEDIA if _RESPONSE_MEDIA in accept else "application/json"
+        if scope["method"] == "GET":
+            operation = self._operation_via_get(scope)
+            if operation is OperationType.MUTATION:
+                body = _error_body(
+                    "Mutations are not allowed over GET; send them as a POST.",
+                    "METHOD_NOT_ALLOWED",
+                )
+                return await _respond(send, 405, "application/json", body, [(b"allow", b"POST")])
+            if operation is OperationType.SUBSCRIPTION and not streams:
+                status = 400 if media == _RESPONSE_MEDIA else 200
+                return await _respond(send, status, media, orjson.dumps(_NEEDS_STREAM))
+        content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        fast = content_type == "application/json" and not streams
         if scope["method"] != "POST" or not fast:
             return await self._to_view(scope, receive, send, headers)
-        media = _RESPONSE_MEDIA if _RESPONSE_MEDIA in accept else "application/json"
         try:
             body = await _read_body(receive)
         except _BadRequest as exc:
@@ -89,43 +106,39 @@ class GraphQLEndpoint:
         if isinstance(payload, list):
             return await self._to_view(scope, _replay(body), send, headers)
         try:
-            status, result = await self._run(payload, headers, scope)
+            context = await self._context(headers, scope)
+        except (Unauthenticated, RateLimited) as exc:
+            return await refuse(send, exc, media)
+        try:
+            status, result = await self._run(payload, context)
         except _BadRequest as exc:
-            extra = [(b"www-authenticate", b"Bearer")] if exc.status == 401 else []
-            return await _respond(
-                send, exc.status, media, _error_body(exc.message, exc.code), extra
-            )
-        except _Delegate:
-            return await self._to_view(scope, _replay(body), send, headers)
+            return await _respond(send, exc.status, media, _error_body(exc.message, exc.code))
         if media != _RESPONSE_MEDIA and status == 400:
             status = 200  # application/json clients expect 200 for any GraphQL response
         await _respond(send, status, media, orjson.dumps(result))
 
-    async def _to_view(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
-        """Hand the request to Strawberry's view, refusing a bad token first (as JSON)."""
-        try:
-            await self._context(headers, scope)
-        except _BadRequest as exc:
-            return await _respond(
-                send,
-                exc.status,
-                "application/json",
-                _error_body(exc.message, exc.code),
-                [(b"www-authenticate", b"Bearer")],
-            )
+    async def _to_view(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: Headers,
+        context: RequestContext | None = None,
+    ) -> None:
+        """Hand the request to Strawberry's view (which authenticates it if ``context`` is None)."""
+        if context is not None:
+            scope[SCOPE_CONTEXT] = context
         await self._fallback(scope, receive, send)
 
-    def _is_mutation_via_get(self, scope: Scope) -> bool:
+    def _operation_via_get(self, scope: Scope) -> OperationType | None:
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         query = params.get("query", [""])[-1]
         if not query:
-            return False
+            return None
         operation = params.get("operationName", [None])[-1] or None
-        return self._documents.get(query).operation_type(operation) is OperationType.MUTATION
+        return self._documents.get(query).operation_type(operation)
 
-    async def _run(
-        self, payload: Any, headers: Headers, scope: Scope
-    ) -> tuple[int, dict[str, Any]]:
+    async def _run(self, payload: Any, context: RequestContext) -> tuple[int, dict[str, Any]]:
         if not isinstance(payload, dict):
             raise _BadRequest("The request body must be a JSON object with a 'query'.")
         query = payload.get("query")
@@ -142,8 +155,7 @@ class GraphQLEndpoint:
             errors = [coded_error(e).formatted for e in prepared.errors]
             return 400, {"errors": errors}
         if prepared.operation_type(operation_name) is OperationType.SUBSCRIPTION:
-            raise _Delegate
-        context = await self._context(headers, scope)
+            return 400, _NEEDS_STREAM
         result = execute(
             self._schema,
             prepared.document,
@@ -159,31 +171,24 @@ class GraphQLEndpoint:
         return _shape(result, operation_name, context)
 
     async def _context(self, headers: Headers, scope: Scope) -> RequestContext:
-        gateway = self._gateway
-        user = None
-        header = headers.get("authorization")
-        if header is not None:
-            user = await gateway.authenticator.authenticate_header(header)
-            if user is None:
-                raise _BadRequest(
-                    "The bearer token is malformed, unknown or revoked; ask for a new one.",
-                    status=401,
-                    code=Unauthenticated.code,
-                )
-        return RequestContext(gateway=gateway, user=user, now=gateway.clock.now(), request=scope)
-
-
-class _Delegate(Exception):
-    """This request is one for Strawberry's own view (a subscription, say)."""
+        """Authenticate and count the request (raises the refusal); its context."""
+        sessions = self._sessions
+        session = await sessions.authenticate(headers.get("authorization"), client_address(scope))
+        return sessions.context(session, request=scope)
 
 
 def _shape(
     result: ExecutionResult, operation_name: str | None, context: RequestContext
 ) -> tuple[int, dict[str, Any]]:
-    if not result.errors:
+    if not result.errors and not context.partial_errors:
         return 200, {"data": result.data}
     user = context.user.id if context.user else None
-    errors = [coded_error(e, operation=operation_name, user=user).formatted for e in result.errors]
+    errors = [
+        coded_error(e, operation=operation_name, user=user).formatted
+        for e in (*(result.errors or ()), *context.partial_errors)
+    ]
+    if not result.errors:
+        return 200, {"data": result.data, "errors": errors}
     if result.data is None and all(e.path is None for e in result.errors):
         # A request error (e.g. a variable of the wrong type): nothing was executed.
         return 400, {"errors": errors}
@@ -194,20 +199,21 @@ def _error_body(message: str, code: str) -> bytes:
     return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
 
 
+async def refuse(send: Send, error: TimergateError, media: str = "application/json") -> None:
+    """Refuse the whole request: 401 for a bad token, 429 with ``Retry-After`` past a limit."""
+    status, headers = http_refusal(error)
+    body = orjson.dumps({"errors": [{"message": error.message, "extensions": error.extensions()}]})
+    await _respond(send, status, media, body, headers)
+
+
 async def _read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
-    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise _BadRequest("The client went away.", status=400)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BadRequest(
-                f"The request body is over {MAX_BODY_BYTES} bytes.", status=413, code="BAD_REQUEST"
-            )
-        chunks.append(chunk)
+        # The size was bounded on the way in (timergate.transport.body_limit).
+        chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
 

@@ -59,7 +59,11 @@ class StartTimerInput:
     timer_id: strawberry.ID | None = strawberry.field(
         default=UNSET, description="Resume this PAUSED timer instead of starting a new one."
     )
-    provider: str = "local"
+    provider: str | None = strawberry.field(
+        default=None,
+        description="Where the new timer lives: a connection's id; leave out for timergate's "
+        "own store.",
+    )
     description: str | None = UNSET
     context: TimerContextInput | None = UNSET
     tags: list[str] | None = UNSET
@@ -113,7 +117,11 @@ class UpdateTimerInput:
 
 @strawberry.input
 class CreateTimeEntryInput:
-    provider: str = "local"
+    provider: str | None = strawberry.field(
+        default=None,
+        description="Where the entry is recorded: a connection's id; leave out for "
+        "timergate's own store.",
+    )
     started_at: datetime
     ended_at: datetime | None = strawberry.field(
         default=UNSET, description="Give this or durationSeconds (or both)."

@@ -13,6 +13,7 @@ from timergate.domain.entry import EntryChanges
 from timergate.domain.limits import check_aware, check_duration_seconds, check_time_zone
 from timergate.errors import BadUserInput
 from timergate.graphql import inputs
+from timergate.graphql.connections import ConnectionMutation
 from timergate.graphql.inputs import (
     CancelTimerInput,
     CreateTimeEntryInput,
@@ -28,19 +29,48 @@ from timergate.graphql.inputs import (
     optional,
 )
 from timergate.graphql.types import Info, TimeEntryNode, TimerNode, Viewer
-from timergate.providers import LogRequest, NewEntry, Provider
+from timergate.providers import LogRequest, NewEntry
+from timergate.service import StartOutcome
 
 __all__ = ["Mutation"]
 
 T = TypeVar("T")
 
 
+@strawberry.type(name="StoppedTimer")
+class StoppedTimerNode:
+    timer: TimerNode
+    entry: TimeEntryNode | None = strawberry.field(
+        description="The entry keeping the stopped timer's time (null if its vendor records "
+        "time where timergate cannot read it back)."
+    )
+
+
 @strawberry.type
 class StartTimerPayload:
     timer: TimerNode
     paused_timers: list[TimerNode] = strawberry.field(
-        description="Timers paused to keep one running per user."
+        description="Timers paused to keep one running per user, wherever they live."
     )
+    stopped_timers: list[StoppedTimerNode] = strawberry.field(
+        description="Timers stopped instead of paused (their provider cannot pause), with "
+        "the entries that keep their time."
+    )
+
+    @staticmethod
+    def of(outcome: StartOutcome, now: datetime) -> StartTimerPayload:
+        return StartTimerPayload(
+            timer=TimerNode.of(outcome.timer, now),
+            paused_timers=[TimerNode.of(t, now) for t in outcome.paused],
+            stopped_timers=[
+                StoppedTimerNode(
+                    timer=TimerNode.of(s.timer, now, s.entry),
+                    entry=TimeEntryNode.of(s.entry) if s.entry else None,
+                )
+                for s in outcome.stopped
+                if s.timer is not None
+            ],
+        )
 
 
 @strawberry.type
@@ -87,27 +117,20 @@ class UpdateViewerPayload:
     viewer: Viewer
 
 
-def _timer_target(info: Info, raw_id: str, field: str = "input.id") -> tuple[Provider, GlobalId]:
-    gid = inputs.global_id(raw_id, "Timer", field)
-    provider = info.context.gateway.providers.get(gid.provider)
-    if provider is None:
-        raise inputs.not_found("timer")
-    return provider, gid
+def _timer_id(raw_id: str, field: str = "input.id") -> GlobalId:
+    return inputs.global_id(raw_id, "Timer", field)
 
 
-def _entry_target(info: Info, raw_id: str) -> tuple[Provider, GlobalId]:
-    gid = inputs.global_id(raw_id, "TimeEntry", "input.id")
-    provider = info.context.gateway.providers.get(gid.provider)
-    if provider is None:
-        raise inputs.not_found("time entry")
-    return provider, gid
+def _entry_id(raw_id: str) -> GlobalId:
+    return inputs.global_id(raw_id, "TimeEntry", "input.id")
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ConnectionMutation):
     @strawberry.mutation(
-        description="Start a new timer, or resume a PAUSED one (timerId). "
-        "Any other running timer of the viewer is paused."
+        description="Start a new timer, or resume a PAUSED one (timerId). The viewer's other "
+        "running timer, wherever it lives, is paused (or stopped, if its provider cannot "
+        "pause); if that fails, nothing is started."
     )
     async def start_timer(self, info: Info, input: StartTimerInput) -> StartTimerPayload:
         ctx = info.context
@@ -121,29 +144,34 @@ class Mutation:
                     "change details with updateTimer.",
                     field="input.timerId",
                 )
-            provider, gid = _timer_target(info, input.timer_id, "input.timerId")
-            result = await provider.resume(
-                user, gid.native_id, expected_version=optional(input.expected_version)
+            gid = _timer_id(input.timer_id, "input.timerId")
+            outcome = await ctx.gateway.timers.resume(
+                user,
+                gid.provider,
+                gid.native_id,
+                expected_version=optional(input.expected_version),
             )
         else:
-            provider = ctx.gateway.provider(input.provider)
-            result = await provider.start(user, inputs.details(input))
-        return StartTimerPayload(
-            timer=TimerNode.of(result.timer, ctx.now),
-            paused_timers=[TimerNode.of(t, ctx.now) for t in result.paused],
-        )
+            details = inputs.details(input)
+            outcome = await ctx.gateway.timers.start(user, input.provider, details)
+        return StartTimerPayload.of(outcome, ctx.now)
 
     @strawberry.mutation(description="Pause a RUNNING timer; pausing a PAUSED one changes nothing.")
     async def pause_timer(self, info: Info, input: PauseTimerInput) -> PauseTimerPayload:
-        provider, gid = _timer_target(info, input.id)
-        timer = await provider.pause(
-            info.context.viewer, gid.native_id, expected_version=optional(input.expected_version)
+        ctx = info.context
+        gid = _timer_id(input.id)
+        timer = await ctx.gateway.timers.pause(
+            ctx.viewer,
+            gid.provider,
+            gid.native_id,
+            expected_version=optional(input.expected_version),
         )
-        return PauseTimerPayload(timer=TimerNode.of(timer, info.context.now))
+        return PauseTimerPayload(timer=TimerNode.of(timer, ctx.now))
 
     @strawberry.mutation(
         description="Stop a timer and record its time as an entry. Without an id, stops the "
-        "viewer's running timer if there is one (repeating the call is harmless)."
+        "viewer's running timer, wherever it lives, if there is one (repeating the call is "
+        "harmless)."
     )
     async def stop_timer(self, info: Info, input: StopTimerInput | None = None) -> StopTimerPayload:
         ctx = info.context
@@ -151,16 +179,17 @@ class Mutation:
         input = input or StopTimerInput()
         description = inputs.description(input.description, "input.description")
         expected = optional(input.expected_version)
-        if optional(input.id) is None:
-            provider = ctx.gateway.provider("local")
-            result = await provider.stop(
-                user, None, description=description, expected_version=expected
-            )
-        else:
-            provider, gid = _timer_target(info, input.id)  # type: ignore[arg-type]
-            result = await provider.stop(
-                user, gid.native_id, description=description, expected_version=expected
-            )
+        raw_id = optional(input.id)
+        gid = _timer_id(raw_id) if raw_id is not None else None
+        outcome = await ctx.gateway.timers.stop(
+            user,
+            gid.provider if gid else None,
+            gid.native_id if gid else None,
+            description=description,
+            expected_version=expected,
+        )
+        ctx.report(info.path.as_list(), outcome.failures)
+        result = outcome.result
         entry = TimeEntryNode.of(result.entry) if result.entry else None
         timer = TimerNode.of(result.timer, ctx.now, result.entry) if result.timer else None
         return StopTimerPayload(timer=timer, entry=entry)
@@ -168,7 +197,7 @@ class Mutation:
     @strawberry.mutation(description="Stop a timer, choosing the entry's details.")
     async def log_timer(self, info: Info, input: LogTimerInput) -> LogTimerPayload:
         ctx = info.context
-        provider, gid = _timer_target(info, input.id)
+        gid = _timer_id(input.id)
         duration: timedelta | None = None
         if optional(input.duration_seconds) is not None:
             duration = check_duration_seconds(
@@ -182,8 +211,12 @@ class Mutation:
             duration=duration,
             billable=None if not isinstance(billable, bool) else billable,
         )
-        result = await provider.log(
-            ctx.viewer, gid.native_id, request, expected_version=optional(input.expected_version)
+        result = await ctx.gateway.timers.log(
+            ctx.viewer,
+            gid.provider,
+            gid.native_id,
+            request,
+            expected_version=optional(input.expected_version),
         )
         assert result.timer is not None and result.entry is not None
         return LogTimerPayload(
@@ -193,15 +226,18 @@ class Mutation:
 
     @strawberry.mutation(description="Discard a RUNNING or PAUSED timer; no entry is recorded.")
     async def cancel_timer(self, info: Info, input: CancelTimerInput) -> CancelTimerPayload:
-        provider, gid = _timer_target(info, input.id)
-        await provider.cancel(
-            info.context.viewer, gid.native_id, expected_version=optional(input.expected_version)
+        gid = _timer_id(input.id)
+        await info.context.gateway.timers.cancel(
+            info.context.viewer,
+            gid.provider,
+            gid.native_id,
+            expected_version=optional(input.expected_version),
         )
         return CancelTimerPayload(id=input.id)
 
     @strawberry.mutation(description="Edit a timer; elapsedSeconds only while it is PAUSED.")
     async def update_timer(self, info: Info, input: UpdateTimerInput) -> UpdateTimerPayload:
-        provider, gid = _timer_target(info, input.id)
+        gid = _timer_id(input.id)
         elapsed = (
             inputs.DOMAIN_UNSET
             if not given(input.elapsed_seconds)
@@ -217,8 +253,9 @@ class Mutation:
             billable=inputs.flag(input.billable, "input.billable"),
             elapsed=elapsed,
         )
-        timer = await provider.update_timer(
+        timer = await info.context.gateway.timers.update_timer(
             info.context.viewer,
+            gid.provider,
             gid.native_id,
             changes,
             expected_version=optional(input.expected_version),
@@ -228,10 +265,10 @@ class Mutation:
     @strawberry.mutation(description="Record time by hand: a start and an end or a duration.")
     async def create_time_entry(self, info: Info, input: CreateTimeEntryInput) -> TimeEntryPayload:
         ctx = info.context
-        provider = ctx.gateway.provider(input.provider)
         details = inputs.details(input)
-        entry = await provider.create_entry(
+        entry = await ctx.gateway.timers.create_entry(
             ctx.viewer,
+            input.provider,
             NewEntry(
                 details=details,
                 started_at=input.started_at,
@@ -246,7 +283,7 @@ class Mutation:
         description="Edit an entry; moving its start or end re-derives its duration."
     )
     async def update_time_entry(self, info: Info, input: UpdateTimeEntryInput) -> TimeEntryPayload:
-        provider, gid = _entry_target(info, input.id)
+        gid = _entry_id(input.id)
         changes = EntryChanges(
             description=inputs.description(input.description, "input.description"),
             context=inputs.context(input.context, "input.context"),
@@ -257,8 +294,9 @@ class Mutation:
             duration_seconds=_given_not_null(input.duration_seconds, "input.durationSeconds"),
             date=_given_not_null(input.date, "input.date"),
         )
-        entry = await provider.update_entry(
+        entry = await info.context.gateway.timers.update_entry(
             info.context.viewer,
+            gid.provider,
             gid.native_id,
             changes,
             expected_version=optional(input.expected_version),
@@ -269,9 +307,12 @@ class Mutation:
     async def delete_time_entry(
         self, info: Info, input: DeleteTimeEntryInput
     ) -> DeleteTimeEntryPayload:
-        provider, gid = _entry_target(info, input.id)
-        await provider.delete_entry(
-            info.context.viewer, gid.native_id, expected_version=optional(input.expected_version)
+        gid = _entry_id(input.id)
+        await info.context.gateway.timers.delete_entry(
+            info.context.viewer,
+            gid.provider,
+            gid.native_id,
+            expected_version=optional(input.expected_version),
         )
         return DeleteTimeEntryPayload(id=input.id)
 

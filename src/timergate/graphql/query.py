@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import strawberry
 
-from timergate.domain import EntryFilter as StoreEntryFilter
-from timergate.domain import TimerFilter as StoreTimerFilter
+from timergate.domain import EntryFilter as DomainEntryFilter
+from timergate.domain import Position
+from timergate.domain import TimerFilter as DomainTimerFilter
 from timergate.domain.limits import check_aware
 from timergate.errors import BadUserInput
 from timergate.graphql import inputs
@@ -31,28 +30,28 @@ __all__ = ["MAX_PAGE_SIZE", "Query"]
 MAX_PAGE_SIZE = 100
 
 
-def _page_args(first: int, after: str | None) -> str | None:
+def _page_args(first: int, after: str | None) -> Position | None:
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise BadUserInput(
             f"first must be between 1 and {MAX_PAGE_SIZE} (got {first}).", field="first"
         )
     if after is None:
         return None
-    native = decode_cursor(after)
-    if native is None:
+    position = decode_cursor(after)
+    if position is None:
         raise BadUserInput(
             "after is not a cursor from this API; use pageInfo.endCursor.", field="after"
         )
-    return native
+    return position
 
 
-def _timer_filter(f: TimerFilter | None) -> StoreTimerFilter:
+def _timer_filter(f: TimerFilter | None) -> DomainTimerFilter:
     if f is None:
-        return StoreTimerFilter()
+        return DomainTimerFilter()
     for name, value in (("startedFrom", f.started_from), ("startedTo", f.started_to)):
         if value is not None:
             check_aware(value, field=f"filter.{name}")
-    return StoreTimerFilter(
+    return DomainTimerFilter(
         states=tuple(f.states or ()),
         provider=f.provider,
         context_type=f.context.type if f.context else None,
@@ -63,14 +62,21 @@ def _timer_filter(f: TimerFilter | None) -> StoreTimerFilter:
     )
 
 
-def _entry_filter(f: TimeEntryFilter | None) -> StoreEntryFilter:
+def _entry_filter(f: TimeEntryFilter | None) -> DomainEntryFilter:
     if f is None:
-        return StoreEntryFilter()
+        return DomainEntryFilter()
     timer_id = None
+    provider = f.provider
     if f.timer_id is not None:
-        timer_id = inputs.global_id(f.timer_id, "Timer", "filter.timerId").native_id
-    return StoreEntryFilter(
-        provider=f.provider,
+        gid = inputs.global_id(f.timer_id, "Timer", "filter.timerId")
+        if provider is not None and provider != gid.provider:
+            raise BadUserInput(
+                "filter.timerId is a timer of another provider than filter.provider.",
+                field="filter.timerId",
+            )
+        timer_id, provider = gid.native_id, gid.provider
+    return DomainEntryFilter(
+        provider=provider,
         context_type=f.context.type if f.context else None,
         context_id=f.context.id if f.context else None,
         date_from=f.date_from,
@@ -90,14 +96,13 @@ class Query:
     async def timer(self, info: Info, id: strawberry.ID) -> TimerNode | None:
         ctx = info.context
         gid = inputs.global_id(id, "Timer", "id")
-        provider = ctx.gateway.providers.get(gid.provider)
-        timer = await provider.get_timer(ctx.viewer, gid.native_id) if provider else None
+        timer = await ctx.gateway.reads.timer(ctx.viewer, gid.provider, gid.native_id)
         return TimerNode.of(timer, ctx.now) if timer else None
 
     @strawberry.field(
-        description="The viewer's timers, newest first: by `startedAt`, latest first, then by id. "
-        "A cursor holds its timer's place in that order, so timers started while you page "
-        "never shift or repeat the pages that follow."
+        description="The viewer's timers across every provider, newest first (by when they "
+        "started). A connection that cannot be reached is left out and reported as an error "
+        "beside the data."
     )
     async def timers(
         self,
@@ -107,39 +112,52 @@ class Query:
         after: str | None = None,
     ) -> TimerConnection:
         ctx = info.context
-        cursor = _page_args(first, after)
-        store_filter = _timer_filter(filter)
-        provider = ctx.gateway.provider(store_filter.provider or "local", field="filter.provider")
-        page = await provider.list_timers(ctx.viewer, store_filter, first=first, after=cursor)
-        cursors = [encode_cursor(page.cursor(i)) for i in range(len(page.items))]
+        position = _page_args(first, after)
+        domain_filter = _timer_filter(filter)
+        reads = ctx.gateway.reads
+        page = await reads.timers(ctx.viewer, domain_filter, first=first, after=position)
+        path = info.path.as_list()
+        ctx.report(path, page.failures)
+        edges = [
+            TimerEdge(cursor=encode_cursor(t), node=TimerNode.of(t, ctx.now))
+            for t in page.value.items
+        ]
+
+        async def count() -> int:
+            counted = await reads.count_timers(ctx.viewer, domain_filter)
+            ctx.report([*path, "totalCount"], counted.failures)
+            return counted.value
+
         return TimerConnection(
-            edges=[
-                TimerEdge(cursor=c, node=TimerNode.of(t, ctx.now))
-                for c, t in zip(cursors, page.items, strict=True)
-            ],
-            page_info=page_info(cursors, page.has_next, after),
-            count=partial(provider.count_timers, ctx.viewer, store_filter),
+            edges=edges,
+            page_info=page_info([e.cursor for e in edges], page.value.has_next, after),
+            count=count,
         )
 
-    @strawberry.field(description="The viewer's running timers (at most one per provider).")
+    @strawberry.field(
+        description="The viewer's running timers, wherever they live (one at most, unless a "
+        "vendor's own app started another)."
+    )
     async def running_timers(self, info: Info) -> list[TimerNode]:
         ctx = info.context
-        timers = await ctx.gateway.provider("local").running_timers(ctx.viewer)
-        return [TimerNode.of(t, ctx.now) for t in timers]
+        running = await ctx.gateway.reads.running(ctx.viewer)
+        ctx.report(info.path.as_list(), running.failures)
+        return [TimerNode.of(t, ctx.now) for t in running.value]
 
     @strawberry.field(description="One of the viewer's time entries; null if none by that id.")
     async def time_entry(self, info: Info, id: strawberry.ID) -> TimeEntryNode | None:
         ctx = info.context
         gid = inputs.global_id(id, "TimeEntry", "id")
-        provider = ctx.gateway.providers.get(gid.provider)
-        entry = await provider.get_entry(ctx.viewer, gid.native_id) if provider else None
+        entry = await ctx.gateway.reads.entry(ctx.viewer, gid.provider, gid.native_id)
         return TimeEntryNode.of(entry) if entry else None
 
     @strawberry.field(
-        description="The viewer's time entries as a timesheet reads, by when the work happened: "
-        "`startedAt`, latest first, then by id (an entry typed in today for last Monday sits "
-        "with last Monday). A cursor holds its entry's place in that order, so entries added "
-        "or edited while you page never shift or repeat the pages that follow."
+        description="The viewer's time entries across every provider that lists them, newest "
+        "first by when the work started, then by id, as a timesheet reads (an entry typed in "
+        "today for last Monday sits with last Monday). A cursor holds its entry's place in "
+        "that order, so entries added or edited while you page neither repeat nor hide the "
+        "ones still to come. A connection that cannot be reached is left out and reported as "
+        "an error beside the data."
     )
     async def time_entries(
         self,
@@ -149,16 +167,24 @@ class Query:
         after: str | None = None,
     ) -> TimeEntryConnection:
         ctx = info.context
-        cursor = _page_args(first, after)
-        store_filter = _entry_filter(filter)
-        provider = ctx.gateway.provider(store_filter.provider or "local", field="filter.provider")
-        page = await provider.list_entries(ctx.viewer, store_filter, first=first, after=cursor)
-        cursors = [encode_cursor(page.cursor(i)) for i in range(len(page.items))]
+        position = _page_args(first, after)
+        domain_filter = _entry_filter(filter)
+        reads = ctx.gateway.reads
+        page = await reads.entries(ctx.viewer, domain_filter, first=first, after=position)
+        path = info.path.as_list()
+        ctx.report(path, page.failures)
+        edges = [
+            TimeEntryEdge(cursor=encode_cursor(e), node=TimeEntryNode.of(e))
+            for e in page.value.items
+        ]
+
+        async def count() -> int:
+            counted = await reads.count_entries(ctx.viewer, domain_filter)
+            ctx.report([*path, "totalCount"], counted.failures)
+            return counted.value
+
         return TimeEntryConnection(
-            edges=[
-                TimeEntryEdge(cursor=c, node=TimeEntryNode.of(e))
-                for c, e in zip(cursors, page.items, strict=True)
-            ],
-            page_info=page_info(cursors, page.has_next, after),
-            count=partial(provider.count_entries, ctx.viewer, store_filter),
+            edges=edges,
+            page_info=page_info([e.cursor for e in edges], page.value.has_next, after),
+            count=count,
         )

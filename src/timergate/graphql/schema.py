@@ -1,33 +1,25 @@
-"""The schema: types, operations and the extensions that guard them."""
+"""The schema: types, operations, and the document cache every transport validates through."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from timergate.graphql.documents import DocumentCache, PreparedDocuments
 from timergate.graphql.errors import ErrorCodes
+from timergate.graphql.limits import DocumentLimits
 from timergate.graphql.mutation import Mutation
 from timergate.graphql.query import Query
 from timergate.graphql.subscription import Subscription
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "TimergateSchema", "build_schema", "extra_validation_rules"]
-
-MAX_DEPTH = 10
-MAX_ALIASES = 30
+__all__ = ["TimergateSchema", "build_schema"]
 
 
 class TimergateSchema(strawberry.Schema):
+    #: Parsed and validated documents (within the document limits), shared by all transports.
+    documents: DocumentCache
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -35,27 +27,13 @@ class TimergateSchema(strawberry.Schema):
         return None
 
 
-def build_schema() -> TimergateSchema:
-    return TimergateSchema(
+def build_schema(limits: DocumentLimits | None = None) -> TimergateSchema:
+    """The schema, whose documents are checked against ``limits`` (the defaults if None)."""
+    schema = TimergateSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[
-            ErrorCodes,
-            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-            # For what Strawberry's view runs itself (GET, SSE); POSTs use DocumentCache.
-            partial(ParserCache, maxsize=256),
-            partial(ValidationCache, maxsize=256),
-        ],
+        extensions=[ErrorCodes, PreparedDocuments],
     )
-
-
-def extra_validation_rules(schema: strawberry.Schema) -> tuple[type[ASTValidationRule], ...]:
-    """The validation rules the schema's extensions add (depth and alias limits)."""
-    rules: list[type[ASTValidationRule]] = []
-    for factory in schema.extensions:
-        extension = factory if isinstance(factory, SchemaExtension) else factory()
-        if isinstance(extension, AddValidationRules):
-            rules.extend(extension.validation_rules)
-    return tuple(rules)
+    schema.documents = DocumentCache(schema._schema, limits)
+    return schema

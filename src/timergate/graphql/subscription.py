@@ -93,7 +93,7 @@ class Subscription:
             ctx.viewer,
             feed,
             timer_id=target.native_id if target else None,
-            provider=target.provider if target else "local",
+            provider=target.provider if target else None,
             interval=interval_seconds,
         )
         try:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import strawberry
 
 from timergate import domain
-from timergate.domain import TimerState, User, encode_global_id
+from timergate.domain import Position, TimerState, User, encode_global_id
+from timergate.domain.ids import HOLDER
+from timergate.graphql.connection_types import ConnectionNode
 from timergate.graphql.context import RequestContext
 
 __all__ = [
@@ -33,19 +35,30 @@ TimerStateEnum = strawberry.enum(
 Info = strawberry.Info[RequestContext, None]
 
 
-def encode_cursor(position: str) -> str:
-    """An opaque cursor for a provider's page position (see :class:`~timergate.domain.Page`)."""
-    return base64.urlsafe_b64encode(f"after:{position}".encode()).rstrip(b"=").decode()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def decode_cursor(cursor: str) -> str | None:
-    """The provider's position behind ``cursor``, or ``None`` when it is not one of ours."""
+def encode_cursor(item: domain.Timer | domain.TimeEntry) -> str:
+    """An opaque cursor: the item's place in a list merged across providers."""
+    delta = item.started_at - _EPOCH
+    at_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    raw = f"p1:{at_us}:{item.provider}:{item.id}".encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> Position | None:
+    """The place behind ``cursor``, or ``None`` when it is not one of ours."""
+    if len(cursor) > 1024:
+        return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except ValueError:
+        version, at_us, provider, native = raw.split(":", 3)
+        at = _EPOCH + timedelta(microseconds=int(at_us))
+    except (ValueError, OverflowError):
         return None
-    prefix, _, native = raw.partition(":")
-    return native if prefix == "after" and native else None
+    if version != "p1" or not provider or not native:
+        return None
+    return Position(at, provider, native)
 
 
 @strawberry.type(name="TimerContext", description="What the time is for: a task, project, ticket.")
@@ -111,8 +124,7 @@ class TimerNode:
         if self.native.entry_id is None:
             return None
         ctx = info.context
-        provider = ctx.gateway.provider(self.provider)
-        entry = await provider.get_entry(ctx.viewer, self.native.entry_id)
+        entry = await ctx.gateway.reads.entry(ctx.viewer, self.provider, self.native.entry_id)
         return TimeEntryNode.of(entry) if entry else None
 
 
@@ -160,8 +172,7 @@ class TimeEntryNode:
         if self.native.timer_id is None:
             return None
         ctx = info.context
-        provider = ctx.gateway.provider(self.provider)
-        timer = await provider.get_timer(ctx.viewer, self.native.timer_id)
+        timer = await ctx.gateway.reads.timer(ctx.viewer, self.provider, self.native.timer_id)
         return TimerNode.of(timer, ctx.now) if timer else None
 
 
@@ -174,16 +185,25 @@ class Viewer:
     @staticmethod
     def of(user: User) -> Viewer:
         return Viewer(
-            id=strawberry.ID(encode_global_id("User", "local", user.id)),
+            id=strawberry.ID(encode_global_id("User", HOLDER, user.id)),
             name=user.name,
             time_zone=user.time_zone,
         )
 
-    @strawberry.field(description="The viewer's running timer, if any.")
+    @strawberry.field(
+        description="The viewer's running timer, if any, wherever it lives (a connection that "
+        "cannot be reached is reported as an error beside it)."
+    )
     async def running_timer(self, info: Info) -> TimerNode | None:
         ctx = info.context
-        timers = await ctx.gateway.provider("local").running_timers(ctx.viewer)
-        return TimerNode.of(timers[0], ctx.now) if timers else None
+        running = await ctx.gateway.reads.running(ctx.viewer)
+        ctx.report(info.path.as_list(), running.failures)
+        return TimerNode.of(running.value[0], ctx.now) if running.value else None
+
+    @strawberry.field(description="The viewer's connections to vendors, oldest first.")
+    async def connections(self, info: Info) -> list[ConnectionNode]:
+        ctx = info.context
+        return [ConnectionNode.of(c) for c in await ctx.gateway.connections.of(ctx.viewer)]
 
 
 @strawberry.type
@@ -211,10 +231,10 @@ class TimerConnection:
         return [edge.node for edge in self.edges]
 
     @strawberry.field(
-        description="How many timers match the filter, on all pages; always exact. With no "
-        "filter, or only `provider` and `states`, it comes from counts the store keeps with "
-        "every write, so it costs the same however long the history. Other filters count "
-        "their matches through an index: the cost follows the matches, not the history."
+        description="How many timers match the filter, on all pages. In timergate's own store "
+        "it is exact and, with no filter or only `provider` and `states`, comes from counts kept "
+        "with every write, so it costs the same however long the history; other filters count "
+        "their matches through an index, so the cost follows the matches, not the history."
     )
     async def total_count(self) -> int:
         return await self.count()
@@ -237,17 +257,16 @@ class TimeEntryConnection:
         return [edge.node for edge in self.edges]
 
     @strawberry.field(
-        description="How many entries match the filter, on all pages; always exact. With no "
-        "filter, or only `provider`, it comes from counts the store keeps with every write, "
-        "so it costs the same however long the history. Other filters count their matches "
-        "through an index: the cost follows the matches, not the history."
+        description="How many entries match the filter, on all pages. In timergate's own store "
+        "it is exact and, with no filter or only `provider`, comes from counts kept with every "
+        "write, so it costs the same however long the history; other filters count their "
+        "matches through an index, so the cost follows the matches, not the history."
     )
     async def total_count(self) -> int:
         return await self.count()
 
 
 def page_info(cursors: list[str], has_next: bool, after: str | None) -> PageInfo:
-    """The page's info from its edges' (encoded) cursors."""
     return PageInfo(
         has_next_page=has_next,
         has_previous_page=after is not None,

@@ -32,14 +32,9 @@ from graphql import (
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.http.websocket_origin import (
-    is_same_origin,
-    normalize_allowed_origins,
-    normalize_origin,
-)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from timergate.errors import TimergateError
+from timergate.errors import RateLimited, TimergateError, TooManyConnections, Unauthenticated
 from timergate.gateway import Gateway
 from timergate.graphql.context import RequestContext
 from timergate.graphql.documents import DocumentCache
@@ -49,6 +44,14 @@ from timergate.graphql.schema import TimergateSchema
 from timergate.graphql.tick_render import TickRenderer, compile_tick_renderer
 from timergate.graphql.tick_writer import TickWriter
 from timergate.live.subscriptions import TickSubscription
+from timergate.sessions import (
+    REVOKED_CLOSE,
+    LiveConnection,
+    Sessions,
+    client_address,
+    websocket_refusal,
+)
+from timergate.transport.origins import allowed_browser_origins
 
 __all__ = [
     "GRAPHQL_TRANSPORT_WS",
@@ -78,24 +81,30 @@ class WebSocketEndpoint:
         schema: TimergateSchema,
         documents: DocumentCache,
         *,
+        sessions: Sessions | None = None,
         init_timeout: float = 10.0,
     ) -> None:
         self.gateway = gateway
+        self.sessions = sessions or Sessions(gateway)
         self.schema = schema._schema
         self.documents = documents
         self.init_timeout = init_timeout
-        self._allowed_origins = normalize_allowed_origins(gateway.settings.allowed_origins)
+        settings = gateway.settings
+        self._allowed_origins = frozenset(
+            allowed_browser_origins(settings.allowed_origins, settings.host, settings.port)
+        )
         self._tick_plans: OrderedDict[tuple[str, str | None], Any] = OrderedDict()
 
     def origin_allowed(self, scope: Scope) -> bool:
-        """Browsers send ``Origin``; only the listed origins (or the same origin) may connect."""
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
+        """Browsers send ``Origin``; only the origins CORS allows may connect.
+
+        Compared exactly as CORS compares it, and never with ``Host`` (see
+        :mod:`timergate.transport.origins`). Clients that are not browsers send no ``Origin``.
+        """
+        origin = Headers(scope=scope).get("origin")
         if origin is None or "*" in self._allowed_origins:
             return True
-        if is_same_origin(origin, headers.get("host")):
-            return True
-        return normalize_origin(origin) in self._allowed_origins
+        return origin in self._allowed_origins
 
     def tick_plan(
         self,
@@ -131,7 +140,7 @@ class WebSocketEndpoint:
                 {"type": "websocket.close", "code": 4406, "reason": "Subprotocol not acceptable"}
             )
             return
-        await _Connection(self, protocol, send).serve(receive)
+        await _Connection(self, protocol, send, client_address(scope)).serve(receive)
 
 
 class _Connection:
@@ -139,17 +148,23 @@ class _Connection:
         "_closer",
         "_init_timer",
         "_send",
+        "address",
         "closed",
         "context",
         "endpoint",
         "init_received",
         "legacy",
+        "live",
         "tasks",
         "ticks",
     )
 
-    def __init__(self, endpoint: WebSocketEndpoint, protocol: str, send: Send) -> None:
+    def __init__(
+        self, endpoint: WebSocketEndpoint, protocol: str, send: Send, address: str
+    ) -> None:
         self.endpoint = endpoint
+        self.address = address
+        self.live: LiveConnection | None = None
         self.legacy = protocol == GRAPHQL_WS
         self._send = send
         self.context: RequestContext | None = None
@@ -205,6 +220,8 @@ class _Connection:
 
     async def _cleanup(self) -> None:
         self.closed = True
+        if self.live is not None:
+            self.live.release()
         for task in self.tasks.values():
             task.cancel()
         await self.ticks.close()
@@ -247,29 +264,18 @@ class _Connection:
             return await self.close(
                 4400, "Invalid message: connection_init payload must be an object"
             )
-        params = payload or {}
-        header = params.get("Authorization", params.get("authorization"))
-        gateway = self.endpoint.gateway
-        user = None
-        if isinstance(header, str):
-            user = await gateway.authenticator.authenticate_header(header)
-        if user is None:
+        sessions = self.endpoint.sessions
+        try:
+            session = await sessions.authenticate_init(payload, self.address)
+            self.live = sessions.open(session, on_revoke=lambda: self._close_soon(*REVOKED_CLOSE))
+        except (Unauthenticated, RateLimited, TooManyConnections) as exc:
+            code, reason = websocket_refusal(exc)
             if self.legacy:
-                await self.send_json(
-                    {
-                        "type": "connection_error",
-                        "payload": {
-                            "message": 'Forbidden: send {"Authorization": "Bearer <token>"}'
-                        },
-                    }
-                )
-                return await self.close(4403, "Forbidden")
-            return await self.close(4403, "Forbidden")
-        self.context = RequestContext(
-            gateway=gateway,
-            user=user,
-            now=gateway.clock.now(),
-            on_slow_consumer=lambda: self._close_soon(*SLOW_CONSUMER_CLOSE),
+                error = {"message": exc.message, "extensions": exc.extensions()}
+                await self.send_json({"type": "connection_error", "payload": error})
+            return await self.close(code, reason)
+        self.context = sessions.context(
+            session, on_slow_consumer=lambda: self._close_soon(*SLOW_CONSUMER_CLOSE)
         )
         await self.send_json({"type": "connection_ack"})
 
@@ -292,6 +298,13 @@ class _Connection:
                     )
                 ],
             )
+        # Each operation counts like an HTTP request: mutations may come this way too.
+        if self.context.session is not None:
+            try:
+                await self.endpoint.sessions.count(self.context.session)
+            except RateLimited as exc:
+                error = GraphQLError(exc.message, extensions=exc.extensions())
+                return await self._send_errors(op_id, [error])
         query = payload.get("query")
         variables = payload.get("variables") or {}
         operation_name = payload.get("operationName")
@@ -311,7 +324,7 @@ class _Connection:
             return await self._send_errors(
                 op_id, [_request_error("Name the operation to run with operationName.")]
             )
-        context = replace(self.context, now=self.endpoint.gateway.clock.now())
+        context = replace(self.context, now=self.endpoint.gateway.clock.now(), partial_errors=[])
         if operation.operation is OperationType.SUBSCRIPTION:
             plan = self.endpoint.tick_plan(query, operation_name, prepared.document, operation)
             if plan is not None:
@@ -357,7 +370,7 @@ class _Connection:
                 context.viewer,
                 feed,
                 timer_id=target.native_id if target else None,
-                provider=target.provider if target else "local",
+                provider=target.provider if target else None,
                 interval=args["intervalSeconds"],
             )
         except TimergateError as exc:
@@ -438,8 +451,10 @@ class _Connection:
         self, op_id: str, result: ExecutionResult, context: RequestContext
     ) -> None:
         payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [self._code(e, context).formatted for e in result.errors]
+        errors = [*(result.errors or ()), *context.partial_errors]
+        context.partial_errors.clear()
+        if errors:
+            payload["errors"] = [self._code(e, context).formatted for e in errors]
         await self.send_json(
             {"id": op_id, "type": "data" if self.legacy else "next", "payload": payload}
         )

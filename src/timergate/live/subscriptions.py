@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from timergate.broker import Unsubscribe
+from timergate.broker import Listener, Unsubscribe
 from timergate.domain import Timer, TimerState, User, elapsed_seconds
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.errors import BadUserInput, NotFound
@@ -47,18 +47,26 @@ class TickSubscription:
         "_versions",
         "feed",
         "interval",
+        "provider",
         "timer_id",
     )
 
     def __init__(
-        self, scheduler: TickScheduler, feed: TickFeed, timer_id: str | None, interval: int
+        self,
+        scheduler: TickScheduler,
+        feed: TickFeed,
+        timer_id: str | None,
+        interval: int,
+        provider: str | None = None,
     ) -> None:
         self._scheduler = scheduler
         self.feed = feed
         self.timer_id = timer_id
+        self.provider = provider
         self.interval = interval
-        self._running: dict[str, Timer] = {}
-        self._versions: dict[str, int] = {}
+        # Keyed by (provider, id): ids are only unique within their provider.
+        self._running: dict[tuple[str, str], Timer] = {}
+        self._versions: dict[tuple[str, str], int] = {}
         self._unsubscribe: Unsubscribe | None = None
 
     @classmethod
@@ -69,21 +77,25 @@ class TickSubscription:
         feed: TickFeed,
         *,
         timer_id: str | None,
-        provider: str = "local",
+        provider: str | None = None,
         interval: int = 1,
     ) -> TickSubscription:
         """Start watching; raises :class:`NotFound` for a timer the user does not have."""
-        subscription = cls(gateway.scheduler, feed, timer_id, check_interval(interval))
-        # Listen before reading, so no change between the read and the listen is lost.
-        subscription._unsubscribe = await gateway.broker.subscribe(
-            user_channel(user.id), subscription.on_event
+        subscription = cls(
+            gateway.scheduler,
+            feed,
+            timer_id,
+            check_interval(interval),
+            provider if timer_id is not None else None,
         )
+        # Listen before reading, so no change between the read and the listen is lost.
+        subscription._unsubscribe = await _listen(gateway, user, subscription.on_event)
         try:
-            source = gateway.providers.get(provider)
-            if timer_id is None:
-                timers = await source.running_timers(user) if source else []
+            if timer_id is None or provider is None:
+                # A connection that cannot be reached now joins when it next changes.
+                timers = (await gateway.reads.running(user)).value
             else:
-                timer = await source.get_timer(user, timer_id) if source else None
+                timer = await gateway.reads.timer(user, provider, timer_id)
                 if timer is None:
                     raise NotFound("No timer with that id; it may have been cancelled.")
                 timers = [timer]
@@ -91,7 +103,7 @@ class TickSubscription:
             await subscription.close()
             raise
         for timer in timers:
-            if subscription._versions.get(timer.id, 0) < timer.version:
+            if subscription._versions.get(_key(timer), 0) < timer.version:
                 subscription._track(timer)
         if timer_id is not None and timers[0].state is TimerState.STOPPED:
             stopped = timers[0]
@@ -101,12 +113,13 @@ class TickSubscription:
         return subscription
 
     def _track(self, timer: Timer) -> None:
-        self._versions[timer.id] = timer.version
+        key = _key(timer)
+        self._versions[key] = timer.version
         if timer.state is TimerState.RUNNING:
             if not self._running:
                 self._scheduler.add(self)
-            self._running[timer.id] = timer
-        elif self._running.pop(timer.id, None) is not None and not self._running:
+            self._running[key] = timer
+        elif self._running.pop(key, None) is not None and not self._running:
             self._scheduler.discard(self)
 
     def tick(self, at: datetime) -> None:
@@ -118,15 +131,18 @@ class TickSubscription:
         timer = event.timer
         if timer is None or (self.timer_id is not None and timer.id != self.timer_id):
             return
-        was_running = timer.id in self._running
+        if self.provider is not None and timer.provider != self.provider:
+            return
+        key = _key(timer)
+        was_running = key in self._running
         if event.type is TimerEventType.CANCELLED:
             # The event carries the timer as it was; it is gone now.
-            self._versions.pop(timer.id, None)
-            if self._running.pop(timer.id, None) is not None and not self._running:
+            self._versions.pop(key, None)
+            if self._running.pop(key, None) is not None and not self._running:
                 self._scheduler.discard(self)
             still_running = False
         else:
-            if self._versions.get(timer.id, 0) >= timer.version:
+            if self._versions.get(key, 0) >= timer.version:
                 return  # already seen (read at open, or delivered twice)
             self._track(timer)
             still_running = timer.state is TimerState.RUNNING
@@ -144,6 +160,23 @@ class TickSubscription:
             await unsubscribe()
 
 
+async def _listen(gateway: Gateway, user: User, listener: Listener) -> Unsubscribe:
+    """Listen to the user's events, and have their connections watched for outside changes
+    meanwhile; the returned callable undoes both."""
+    unsubscribe = await gateway.broker.subscribe(user_channel(user.id), listener)
+    unwatch = await gateway.poller.watch(user)
+
+    async def stop() -> None:
+        unwatch()
+        await unsubscribe()
+
+    return stop
+
+
+def _key(timer: Timer) -> tuple[str, str]:
+    return (timer.provider, timer.id)
+
+
 class EventSubscription:
     """Every change to the user's timers and entries, from any instance or cause."""
 
@@ -156,7 +189,7 @@ class EventSubscription:
     @classmethod
     async def open(cls, gateway: Gateway, user: User, feed: EventFeed) -> EventSubscription:
         subscription = cls(feed)
-        subscription._unsubscribe = await gateway.broker.subscribe(user_channel(user.id), feed.put)
+        subscription._unsubscribe = await _listen(gateway, user, feed.put)
         return subscription
 
     async def close(self) -> None:

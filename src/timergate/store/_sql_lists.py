@@ -4,9 +4,9 @@ Every list runs newest first, by ``started_at_us`` and then ``id``, and every fi
 can send has an index that starts with the user (see the stores' migrations), so a page costs
 the same however long a user's history grows:
 
-- A cursor is the last row's sort key (``started_at_us:id``), and the next page starts below it
-  (``(started_at_us, id) < (?, ?)``), so a deep page reads no more rows than the first, and rows
-  added or edited elsewhere in the list never shift or repeat the pages after a cursor.
+- A page goes on after a place in that order (:class:`~timergate.domain.After`: the last row's
+  start and id), with ``(started_at_us, id) < (?, ?)``, so a deep page reads no more rows than
+  the first, and rows added or edited elsewhere never shift or repeat the pages after it.
 - Counts without a narrowing filter come from ``timer_counts`` and ``entry_counts``, which
   triggers keep exact with every write; other filters count their matches through their index.
 - States are written into the SQL as literals (they come from an enum, never from a client's
@@ -16,11 +16,10 @@ the same however long a user's history grows:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from timergate.domain import EntryFilter, Page, TimeEntry, Timer, TimerFilter, TimerState
+from timergate.domain import After, EntryFilter, Page, TimeEntry, Timer, TimerFilter, TimerState
 from timergate.errors import BadUserInput
 from timergate.store._sql import (
     ENTRY_COLUMNS,
@@ -40,7 +39,6 @@ __all__ = ["OPEN_STATES", "ListQueries", "Selection", "TextMatch", "like_pattern
 OPEN_STATES = "state IN ('PAUSED', 'RUNNING')"
 _OPEN = frozenset((TimerState.PAUSED, TimerState.RUNNING))
 _ORDER = "ORDER BY started_at_us DESC, id DESC"
-_POSITION = re.compile(r"(-?[0-9]{1,18}):([0-9]{1,18})")
 
 
 class Selection(NamedTuple):
@@ -69,19 +67,6 @@ def like_pattern(text: str) -> str:
     """A LIKE pattern (escape character ``\\``) finding ``text`` anywhere, % and _ literal."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def _position(item: Timer | TimeEntry) -> str:
-    return f"{to_us(item.started_at)}:{item.id}"
-
-
-def _after(cursor: str) -> tuple[int, int]:
-    match = _POSITION.fullmatch(cursor)
-    if match is None:
-        raise BadUserInput(
-            "after is not a cursor from this API; use pageInfo.endCursor.", field="after"
-        )
-    return int(match[1]), int(match[2])
 
 
 def _states(states: Sequence[TimerState]) -> str | None:
@@ -169,12 +154,12 @@ class ListQueries:
         return source
 
     async def list_timers(
-        self, db: Executor, user_id: int, f: TimerFilter, *, first: int, after: str | None
+        self, db: Executor, user_id: int, f: TimerFilter, *, first: int, after: After | None
     ) -> Page[Timer]:
         return await _page(db, self.timers(user_id, f), TIMER_COLUMNS, first, after, timer_from_row)
 
     async def list_entries(
-        self, db: Executor, user_id: int, f: EntryFilter, *, first: int, after: str | None
+        self, db: Executor, user_id: int, f: EntryFilter, *, first: int, after: After | None
     ) -> Page[TimeEntry]:
         return await _page(
             db, self.entries(user_id, f), ENTRY_COLUMNS, first, after, entry_from_row
@@ -224,23 +209,28 @@ async def _page(
     rows: Selection,
     columns: str,
     first: int,
-    after: str | None,
+    after: After | None,
     from_row: Callable[[Row], Item],
 ) -> Page[Item]:
     where: str = rows.where
     params: list[Any] = rows.params
     if after is not None:
-        started_at_us, row_id = _after(after)
         # Unary + keeps a column's value but not its index (in both databases).
-        where += (
-            " AND (+started_at_us, +id) < (?, ?)"
-            if rows.dated
-            else " AND (started_at_us, id) < (?, ?)"
-        )
-        params = [*params, started_at_us, row_id]
+        started, row_id = ("+started_at_us", "+id") if rows.dated else ("started_at_us", "id")
+        at = to_us(after.at)
+        if after.id is None:  # the last row seen was another provider's
+            where += f" AND {started} {'<=' if after.inclusive else '<'} ?"
+            params = [*params, at]
+        else:
+            native = native_key(after.id)
+            if native is None:
+                raise BadUserInput(
+                    "after is not a cursor from this API; use pageInfo.endCursor.", field="after"
+                )
+            where += f" AND ({started}, {row_id}) < (?, ?)"
+            params = [*params, at, native]
     found = await db.fetch(
         f"SELECT {columns} FROM {rows.source} WHERE {where} {_ORDER} LIMIT ?",
         [*params, first + 1],
     )
-    items = [from_row(row) for row in found[:first]]
-    return Page(items, len(found) > first, [_position(item) for item in items])
+    return Page([from_row(row) for row in found[:first]], len(found) > first)

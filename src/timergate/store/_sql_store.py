@@ -1,12 +1,30 @@
-"""What the SQL stores share: timer and entry rows in a transaction, and every read."""
+"""What the SQL stores share: timer and entry rows in a transaction, reads, users and tokens.
+
+A store supplies where reads run (``_reader``) and write transactions (``_write``); the SQL
+here, written once with ``?`` placeholders, serves both. Vendor connections' SQL lives in
+``_connections.py``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, ClassVar
 
-from timergate.domain import EntryFilter, Page, TimeEntry, Timer, TimerFilter, User
+from timergate.domain import (
+    After,
+    EntryFilter,
+    Page,
+    Revocation,
+    TimeEntry,
+    Timer,
+    TimerFilter,
+    User,
+)
+from timergate.domain.clock import utc_now
+from timergate.errors import NotFound
 from timergate.store._sql import (
     ENTRY_COLUMNS,
     TIMER_COLUMNS,
@@ -18,10 +36,21 @@ from timergate.store._sql import (
     native_key,
     timer_from_row,
     timer_params,
+    to_us,
 )
 from timergate.store._sql_lists import ListQueries
 
-__all__ = ["USER_COLUMNS", "SQLTimerStore", "SQLTransaction", "user_from_row"]
+__all__ = [
+    "REVOCATION_LOG_KEEP",
+    "USER_COLUMNS",
+    "SQLStoreBase",
+    "SQLTimerStore",
+    "SQLTransaction",
+    "user_from_row",
+]
+
+#: How long the revocation log keeps an entry: far longer than any gateway goes without polling.
+REVOCATION_LOG_KEEP = timedelta(days=1)
 
 USER_COLUMNS = "id, name, time_zone, created_at_us"
 _TIMER_NAMES = TIMER_COLUMNS.partition(", ")[2]
@@ -135,14 +164,26 @@ class SQLTransaction:
         )
 
 
-class SQLTimerStore:
-    """The reads of a SQL store. A subclass connects, runs transactions and writes users."""
-
-    _lists: ClassVar[ListQueries]
+class SQLStoreBase:
+    """Where a SQL store runs its statements."""
 
     def _reader(self) -> Executor:
         """Where reads run; raises ``RuntimeError`` before ``connect()``."""
         raise NotImplementedError
+
+    def _write(self) -> AbstractAsyncContextManager[Executor]:
+        """One write transaction: committed on success, rolled back on error."""
+        raise NotImplementedError
+
+
+class SQLTimerStore(SQLStoreBase):
+    """Reads, users and tokens of a SQL store; a subclass connects and grants tokens."""
+
+    _lists: ClassVar[ListQueries]
+
+    async def _before_revoking(self, db: Executor) -> None:
+        """Called first in a revocation's transaction: a store whose writers run side by side
+        makes revocations commit in ``seq`` order here, so no watcher skips one."""
 
     async def get_timer(self, user_id: int, timer_id: str) -> Timer | None:
         return await SQLTransaction(self._reader()).get_timer(user_id, timer_id)
@@ -154,7 +195,7 @@ class SQLTimerStore:
         return await SQLTransaction(self._reader()).get_entry(user_id, entry_id)
 
     async def list_timers(
-        self, user_id: int, filter: TimerFilter, *, first: int, after: str | None
+        self, user_id: int, filter: TimerFilter, *, first: int, after: After | None
     ) -> Page[Timer]:
         return await self._lists.list_timers(
             self._reader(), user_id, filter, first=first, after=after
@@ -164,7 +205,7 @@ class SQLTimerStore:
         return await self._lists.count_timers(self._reader(), user_id, filter)
 
     async def list_entries(
-        self, user_id: int, filter: EntryFilter, *, first: int, after: str | None
+        self, user_id: int, filter: EntryFilter, *, first: int, after: After | None
     ) -> Page[TimeEntry]:
         return await self._lists.list_entries(
             self._reader(), user_id, filter, first=first, after=after
@@ -186,3 +227,45 @@ class SQLTimerStore:
             f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
         )
         return user_from_row(rows[0]) if rows else None
+
+    async def set_time_zone(self, user_id: int, time_zone: str) -> User:
+        async with self._write() as db:
+            rows = await db.fetch(
+                f"UPDATE users SET time_zone = ? WHERE id = ? RETURNING {USER_COLUMNS}",
+                (time_zone, user_id),
+            )
+        if not rows:
+            raise NotFound("No such user.")
+        return user_from_row(rows[0])
+
+    async def revoke_tokens(self, token_hashes: Sequence[bytes]) -> int:
+        revoked = 0
+        now = to_us(utc_now())
+        async with self._write() as db:
+            await self._before_revoking(db)
+            for token_hash in token_hashes:
+                if await db.fetch(
+                    "DELETE FROM tokens WHERE hash = ? RETURNING hash", (token_hash,)
+                ):
+                    revoked += 1
+                    await db.execute(
+                        "INSERT INTO token_revocations (token_hash, revoked_at_us) VALUES (?, ?)",
+                        (token_hash, now),
+                    )
+            await db.execute(
+                "DELETE FROM token_revocations WHERE revoked_at_us < ?",
+                (now - REVOCATION_LOG_KEEP // timedelta(microseconds=1),),
+            )
+        return revoked
+
+    async def last_revocation(self) -> int:
+        rows = await self._reader().fetch("SELECT COALESCE(MAX(seq), 0) FROM token_revocations", ())
+        return int(rows[0][0])
+
+    async def revocations_after(self, seq: int) -> list[Revocation]:
+        rows = await self._reader().fetch(
+            "SELECT seq, token_hash, revoked_at_us FROM token_revocations WHERE seq > ? "
+            "ORDER BY seq",
+            (seq,),
+        )
+        return [Revocation(row[0], bytes(row[1]), from_us(row[2])) for row in rows]

@@ -1,15 +1,16 @@
-"""The storage interface every timer store implements (SQLite now, PostgreSQL next)."""
+"""The storage interface every timer store implements (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from timergate.domain import TimeEntry, Timer
-from timergate.domain.queries import EntryFilter, Page, TimerFilter
-from timergate.domain.users import TokenGrant, User
+from timergate.domain.connections import Connection, ConnectionStatus, ProviderKind
+from timergate.domain.queries import After, EntryFilter, Page, TimerFilter
+from timergate.domain.users import Revocation, TokenGrant, User
 
 __all__ = ["StoreTransaction", "TimerStore"]
 
@@ -44,13 +45,19 @@ class TimerStore(Protocol):
     async def get_timer(self, user_id: int, timer_id: str) -> Timer | None: ...
     async def running_timers(self, user_id: int) -> list[Timer]: ...
     async def list_timers(
-        self, user_id: int, filter: TimerFilter, *, first: int, after: str | None
-    ) -> Page[Timer]: ...
+        self, user_id: int, filter: TimerFilter, *, first: int, after: After | None
+    ) -> Page[Timer]:
+        """Newest first by ``started_at``, then by id."""
+        ...
+
     async def count_timers(self, user_id: int, filter: TimerFilter) -> int: ...
     async def get_entry(self, user_id: int, entry_id: str) -> TimeEntry | None: ...
     async def list_entries(
-        self, user_id: int, filter: EntryFilter, *, first: int, after: str | None
-    ) -> Page[TimeEntry]: ...
+        self, user_id: int, filter: EntryFilter, *, first: int, after: After | None
+    ) -> Page[TimeEntry]:
+        """Newest first by ``started_at``, then by id."""
+        ...
+
     async def count_entries(self, user_id: int, filter: EntryFilter) -> int: ...
 
     async def user_for_token(self, token_hash: bytes) -> User | None: ...
@@ -60,7 +67,54 @@ class TimerStore(Protocol):
         ...
 
     async def revoke_tokens(self, token_hashes: Sequence[bytes]) -> int:
-        """Forget these tokens; how many existed."""
+        """Forget these tokens and log each one that existed in the revocation log; how many."""
+        ...
+
+    async def last_revocation(self) -> int:
+        """The ``seq`` of the newest revocation logged (0 if none): where a watcher starts."""
+        ...
+
+    async def revocations_after(self, seq: int) -> list[Revocation]:
+        """Revocations logged after ``seq``, oldest first (one cheap indexed read)."""
         ...
 
     async def set_time_zone(self, user_id: int, time_zone: str) -> User: ...
+
+    # Vendor connections; credentials arrive sealed and leave as they are.
+    async def add_connection(
+        self,
+        user_id: int,
+        kind: ProviderKind,
+        label: str | None,
+        base_url: str,
+        sealed_credentials: bytes,
+        now: datetime,
+    ) -> Connection: ...
+    async def list_connections(self, user_id: int) -> list[Connection]: ...
+    async def get_connection(
+        self, user_id: int, connection_id: int
+    ) -> tuple[Connection, bytes] | None:
+        """The connection and its sealed credentials, if it is ``user_id``'s."""
+        ...
+
+    async def update_connection(
+        self,
+        user_id: int,
+        connection_id: int,
+        now: datetime,
+        *,
+        status: ConnectionStatus | None = None,
+        sealed_credentials: bytes | None = None,
+    ) -> Connection | None: ...
+    async def remove_connection(self, user_id: int, connection_id: int) -> bool: ...
+    async def get_provider_state(self, connection_id: int, key: str) -> str | None:
+        """What a connection's provider kept under ``key`` (e.g. an emulated pause)."""
+        ...
+
+    async def put_provider_state(self, connection_id: int, key: str, value: str | None) -> None:
+        """Keep ``value`` under ``key`` for the connection; ``None`` forgets it."""
+        ...
+
+    async def reseal_credentials(self, reseal: Callable[[bytes], bytes]) -> int:
+        """Replace every connection's sealed credentials by ``reseal(old)``; how many."""
+        ...

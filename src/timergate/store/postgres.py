@@ -42,8 +42,8 @@ import asyncpg
 
 from timergate.domain import TokenGrant, User
 from timergate.domain.clock import utc_now
-from timergate.errors import NotFound
 from timergate.store import obscure_url
+from timergate.store._connections import SQLConnections
 from timergate.store._postgres_migrations import MIGRATIONS
 from timergate.store._sql import Executor, Row, to_us
 from timergate.store._sql_lists import ListQueries, like_pattern
@@ -53,8 +53,9 @@ __all__ = ["MIGRATIONS", "PostgresTimerStore"]
 
 T = TypeVar("T")
 
-#: The key of the advisory lock held while migrating (two-int form, apart from user locks).
+#: Advisory lock keys in the two-int form, apart from the per-user locks (one bigint each).
 _MIGRATION_LOCK = (0x74696D65, 1)
+_REVOCATION_LOCK = (0x74696D65, 2)
 _ATTEMPTS = 3
 _LOST_CONNECTION: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
@@ -171,7 +172,7 @@ class _PostgresTransaction(SQLTransaction):
             self._locked.add(user_id)
 
 
-class PostgresTimerStore(SQLTimerStore):
+class PostgresTimerStore(SQLTimerStore, SQLConnections):
     """:class:`~timergate.store.base.TimerStore` on PostgreSQL (``postgresql://…``)."""
 
     _lists = ListQueries(_text_match)
@@ -230,12 +231,12 @@ class PostgresTimerStore(SQLTimerStore):
         return _PoolExecutor(self._require_pool())
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SQLTransaction]:
+    async def _write(self) -> AsyncIterator[Executor]:
         pool = self._require_pool()
         conn, tx = await _retrying(lambda: _begin(pool), _LOST_CONNECTION)
         try:
             try:
-                yield _PostgresTransaction(_ConnectionExecutor(conn))
+                yield _ConnectionExecutor(conn)
             except BaseException:
                 try:
                     await tx.rollback()
@@ -245,6 +246,14 @@ class PostgresTimerStore(SQLTimerStore):
             await tx.commit()
         finally:
             await pool.release(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SQLTransaction]:
+        async with self._write() as db:
+            yield _PostgresTransaction(db)
+
+    async def _before_revoking(self, db: Executor) -> None:
+        await db.execute("SELECT pg_advisory_xact_lock(?, ?)", _REVOCATION_LOCK)
 
     # Users and tokens.
 
@@ -272,22 +281,6 @@ class PostgresTimerStore(SQLTimerStore):
                 created,
             )
         return [by_name[g.user_name] for g in grants]
-
-    async def revoke_tokens(self, token_hashes: Sequence[bytes]) -> int:
-        rows = await self._require_pool().fetch(
-            "DELETE FROM tokens WHERE hash = ANY($1::bytea[]) RETURNING hash", list(token_hashes)
-        )
-        return len(rows)
-
-    async def set_time_zone(self, user_id: int, time_zone: str) -> User:
-        row = await self._require_pool().fetchrow(
-            f"UPDATE users SET time_zone = $1 WHERE id = $2 RETURNING {USER_COLUMNS}",
-            time_zone,
-            user_id,
-        )
-        if row is None:
-            raise NotFound("No such user.")
-        return user_from_row(row)
 
 
 async def _begin(pool: asyncpg.Pool) -> tuple[asyncpg.Connection, Any]:

@@ -28,7 +28,7 @@ import aiosqlite
 
 from timergate.domain import TokenGrant, User
 from timergate.domain.clock import utc_now
-from timergate.errors import NotFound
+from timergate.store._connections import CONNECTIONS_TABLE, SQLConnections
 from timergate.store._sql import Executor, Row, to_us
 from timergate.store._sql_lists import ListQueries, like_pattern
 from timergate.store._sql_store import USER_COLUMNS, SQLTimerStore, SQLTransaction, user_from_row
@@ -94,7 +94,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX time_entries_by_user ON time_entries(user_id, id);
     CREATE INDEX time_entries_by_user_date ON time_entries(user_id, date);
     """,
-    # 2: lists that stay fast however long a user's history grows. Every list filter gets an
+    CONNECTIONS_TABLE,
+    # The revocation log: every gateway on this database polls it to drop revoked tokens at once.
+    """
+    CREATE TABLE token_revocations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        token_hash BLOB NOT NULL,
+        revoked_at_us INTEGER NOT NULL
+    );
+    CREATE INDEX token_revocations_by_time ON token_revocations(revoked_at_us);
+    """,
+    # 4: lists that stay fast however long a user's history grows. Every list filter gets an
     # index that starts with the user and ends in the list order; counts come from counters
     # that triggers keep; text is searched through FTS5 trigram tables that triggers keep.
     """
@@ -260,7 +270,7 @@ class _SQLiteExecutor:
         await self._db.execute(sql, params)
 
 
-class SQLiteTimerStore(SQLTimerStore):
+class SQLiteTimerStore(SQLTimerStore, SQLConnections):
     """:class:`~timergate.store.base.TimerStore` on a SQLite file (``sqlite:///path.db``)."""
 
     _lists = ListQueries(_text_match)
@@ -350,18 +360,23 @@ class SQLiteTimerStore(SQLTimerStore):
         return _SQLiteExecutor(self._reader_db)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SQLTransaction]:
+    async def _write(self) -> AsyncIterator[Executor]:
         if self._writer is None:
             raise RuntimeError("the store is not connected; call connect() first")
         db = self._writer
         async with self._write_lock:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                yield SQLTransaction(_SQLiteExecutor(db))
+                yield _SQLiteExecutor(db)
             except BaseException:
                 await db.execute("ROLLBACK")
                 raise
             await db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SQLTransaction]:
+        async with self._write() as db:
+            yield SQLTransaction(db)
 
     # Users and tokens.
 
@@ -389,26 +404,3 @@ class SQLiteTimerStore(SQLTimerStore):
                 [(g.token_hash, by_name[g.user_name].id, g.token_prefix, created) for g in grants],
             )
         return [by_name[g.user_name] for g in grants]
-
-    async def revoke_tokens(self, token_hashes: Sequence[bytes]) -> int:
-        revoked = 0
-        async with self.transaction():
-            assert self._writer is not None
-            for token_hash in token_hashes:
-                rows = await self._writer.execute_fetchall(
-                    "DELETE FROM tokens WHERE hash = ? RETURNING hash", (token_hash,)
-                )
-                revoked += len(list(rows))
-        return revoked
-
-    async def set_time_zone(self, user_id: int, time_zone: str) -> User:
-        async with self.transaction():
-            assert self._writer is not None
-            rows = await self._writer.execute_fetchall(
-                f"UPDATE users SET time_zone = ? WHERE id = ? RETURNING {USER_COLUMNS}",
-                (time_zone, user_id),
-            )
-        row = next(iter(rows), None)
-        if row is None:
-            raise NotFound("No such user.")
-        return user_from_row(row)
