@@ -40,6 +40,7 @@ MISSING_TIMER = global_id("Timer", "local", 999_999)
 #: Shaped like a cursor of ours, but naming no row a store could key on.
 # Well-formed, but naming no row a store could hold.
 FORGED_CURSOR = base64.urlsafe_b64encode(b"p1:0:local:abc").rstrip(b"=").decode()
+OLD_CURSOR = base64.urlsafe_b64encode(b"after:7").rstrip(b"=").decode()
 MISSING_ENTRY = global_id("TimeEntry", "local", 999_999)
 
 
@@ -253,6 +254,8 @@ BAD_INPUTS = [
     case(ENTRIES, args(first=1000), "first", id="entries-first-1000"),
     case(ENTRIES, args(after="xyz"), "after", id="entries-bad-cursor"),
     case(ENTRIES, args(after=FORGED_CURSOR), "after", id="entries-forged-cursor"),
+    # A cursor from before lists ran by start named a row by id alone.
+    case(ENTRIES, args(after=OLD_CURSOR), "after", id="entries-cursor-without-a-start"),
     case(ENTRIES, args(filter={"timerId": "bad"}), "filter.timerId", id="entries-bad-timer-id"),
     case(
         ENTRIES,

@@ -10,8 +10,11 @@ import pytest
 from support import CREATE_ENTRY, PAUSE, START, STOP, UPDATE_VIEWER
 from tests.conftest import GraphQLClient
 
-import timergate.store.sqlite as sqlite_store
+from fresh_stores import STORE_BACKENDS
 from timergate.domain import ManualClock
+from timergate.store._sql_store import SQLTransaction
+
+pytestmark = pytest.mark.parametrize("store_url", STORE_BACKENDS, indirect=True)
 
 COUNT = "{ timers { totalCount } timeEntries { totalCount } }"
 
@@ -131,7 +134,7 @@ async def test_the_key_is_kept_with_the_effect_or_not_at_all(
     async def broken_settle(*args: Any, **kwargs: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(sqlite_store._SQLiteTransaction, "settle_idempotency", broken_settle)
+    monkeypatch.setattr(SQLTransaction, "settle_idempotency", broken_settle)
     body = await alice.execute(START, {"input": {"idempotencyKey": "atomic"}})
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     monkeypatch.undo()

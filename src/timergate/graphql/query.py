@@ -153,8 +153,11 @@ class Query:
 
     @strawberry.field(
         description="The viewer's time entries across every provider that lists them, newest "
-        "first (by when the work started). A connection that cannot be reached is left out "
-        "and reported as an error beside the data."
+        "first by when the work started, then by id, as a timesheet reads (an entry typed in "
+        "today for last Monday sits with last Monday). A cursor holds its entry's place in "
+        "that order, so entries added or edited while you page neither repeat nor hide the "
+        "ones still to come. A connection that cannot be reached is left out and reported as "
+        "an error beside the data."
     )
     async def time_entries(
         self,

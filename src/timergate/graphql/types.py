@@ -230,7 +230,12 @@ class TimerConnection:
     def nodes(self) -> list[TimerNode]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many timers match the filter, on all pages.")
+    @strawberry.field(
+        description="How many timers match the filter, on all pages. In timergate's own store "
+        "it is exact and, with no filter or only `provider` and `states`, comes from counts kept "
+        "with every write, so it costs the same however long the history; other filters count "
+        "their matches through an index, so the cost follows the matches, not the history."
+    )
     async def total_count(self) -> int:
         return await self.count()
 
@@ -251,7 +256,12 @@ class TimeEntryConnection:
     def nodes(self) -> list[TimeEntryNode]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many entries match the filter, on all pages.")
+    @strawberry.field(
+        description="How many entries match the filter, on all pages. In timergate's own store "
+        "it is exact and, with no filter or only `provider`, comes from counts kept with every "
+        "write, so it costs the same however long the history; other filters count their "
+        "matches through an index, so the cost follows the matches, not the history."
+    )
     async def total_count(self) -> int:
         return await self.count()
 

@@ -1,4 +1,4 @@
-"""The storage interface every timer store implements (SQLite now, PostgreSQL next)."""
+"""The storage interface every timer store implements (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
