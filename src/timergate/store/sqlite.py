@@ -60,6 +60,7 @@ from timergate.store._sql import (
     timer_where,
     to_us,
 )
+from timergate.store._stable_ids import NEVER_REUSE_IDS
 
 __all__ = ["SQLiteTimerStore"]
 
@@ -133,6 +134,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX token_revocations_by_time ON token_revocations(revoked_at_us);
     """,
     IDEMPOTENCY_TABLE,
+    NEVER_REUSE_IDS,
 )
 
 #: How long the revocation log keeps an entry: far longer than any gateway goes without polling.
