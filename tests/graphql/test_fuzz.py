@@ -11,6 +11,7 @@ The default run is bounded (``FUZZ_EXAMPLES`` operations per test); set
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +76,33 @@ ODD_TEXT = st.sampled_from(
 #: Where a timer or entry lives: the local store or one of the first connections (a
 #: ``provider`` argument is a String).
 PROVIDERS = ["local", *(connection_key(n) for n in range(1, 4))]
-STRINGS = st.one_of(st.text(), ODD_TEXT, st.sampled_from(PROVIDERS)).map(_string)
+#: Page cursors shaped like the API's own, placed anywhere from year 1 to the end of 9999.
+_EPOCH = datetime(1970, 1, 1)
+CURSORS = st.builds(
+    lambda at, provider, native: (
+        base64.urlsafe_b64encode(
+            f"p1:{(at - _EPOCH) // timedelta(microseconds=1)}:{provider}:{native}".encode()
+        )
+        .decode()
+        .rstrip("=")
+    ),
+    st.one_of(
+        st.sampled_from([datetime.min, datetime(1, 1, 1, 12), datetime(9999, 12, 31, 12)]),
+        st.sampled_from([datetime.max]),
+        st.datetimes(),
+    ),
+    st.sampled_from(PROVIDERS),
+    st.integers(0, 20),
+)
+STRINGS = st.one_of(st.text(), ODD_TEXT, st.sampled_from(PROVIDERS), CURSORS).map(_string)
 #: Ints at and around every limit, and past GraphQL's 32 bits.
 EDGE_INTS = [-1, 0, 1, 100, 101, MAX_DURATION_SECONDS, MAX_DURATION_SECONDS + 1, 2**31 - 1]
 PAST_32_BITS = [2**31, -(2**31) - 1, 10**30, -(10**30)]
+#: Small ints often, so page sizes and durations get past their checks to the providers.
 INTS = st.one_of(
-    st.integers(-(2**31), 2**31 - 1), st.sampled_from([*EDGE_INTS, *PAST_32_BITS])
+    st.integers(-5, 120),
+    st.integers(-(2**31), 2**31 - 1),
+    st.sampled_from([*EDGE_INTS, *PAST_32_BITS]),
 ).map(_int)
 _ISO_DATES = st.one_of(
     st.dates().map(lambda d: d.isoformat()),
