@@ -130,7 +130,7 @@ def test_an_instant_is_accepted_exactly_when_it_is_in_range(value: datetime) -> 
 
 @given(dates)
 def test_a_date_is_accepted_exactly_when_it_is_in_range(value: date) -> None:
-    """check_date accepts the years 1000 to 9999 and refuses the rest by field."""
+    """check_date accepts 1000-01-01 to 9999-12-30 and refuses the rest by field."""
     if DATES_FROM <= value <= DATES_TO:
         assert check_date(value, field="input.date") == value
     else:

@@ -19,7 +19,7 @@ from support import (
 from tests.conftest import GraphQLClient
 
 FIRST_INSTANT = "1000-01-02T00:00:00Z"
-LAST_INSTANT = "9999-12-30T23:59:59Z"
+LAST_INSTANT = "9999-12-29T23:59:59Z"
 
 
 async def assert_refused(
@@ -37,8 +37,8 @@ async def assert_refused(
         ({"startedAt": "9999-12-31T23:59:59Z", "durationSeconds": 60}, "input.startedAt"),
         ({"startedAt": "0001-01-01T00:00:00+01:00", "durationSeconds": 60}, "input.startedAt"),
         ({"startedAt": "0001-01-01T00:00:00Z", "endedAt": FIRST_INSTANT}, "input.startedAt"),
-        ({"startedAt": FIRST_INSTANT, "endedAt": "9999-12-31T00:00:00Z"}, "input.endedAt"),
-        ({"startedAt": "9999-12-30T00:00:00Z", "durationSeconds": 86400}, "input.durationSeconds"),
+        ({"startedAt": FIRST_INSTANT, "endedAt": "9999-12-30T00:00:00Z"}, "input.endedAt"),
+        ({"startedAt": "9999-12-29T00:00:00Z", "durationSeconds": 86400}, "input.durationSeconds"),
         (
             {"startedAt": "2026-05-01T09:00:00Z", "durationSeconds": 60, "date": "0001-01-01"},
             "input.date",
@@ -62,7 +62,7 @@ async def test_a_hand_entry_out_of_range_is_refused_and_nothing_is_stored(
     ("zone", "started_at", "date"),
     [
         ("Etc/GMT+12", FIRST_INSTANT, "1000-01-01"),
-        ("Etc/GMT-14", "9999-12-30T23:59:00Z", "9999-12-31"),
+        ("Etc/GMT-14", "9999-12-29T23:59:00Z", "9999-12-30"),
     ],
 )
 async def test_the_edges_of_the_range_are_dated_in_the_farthest_zones(
@@ -80,7 +80,8 @@ async def test_the_edges_of_the_range_are_dated_in_the_farthest_zones(
     [
         ({"startedAt": "0001-01-01T00:00:00+01:00"}, "input.startedAt"),
         ({"endedAt": "9999-12-31T23:59:59Z"}, "input.endedAt"),
-        ({"date": "9999-12-31"}, None),
+        ({"date": "9999-12-30"}, None),
+        ({"date": "9999-12-31"}, "input.date"),
         ({"date": "0001-01-01"}, "input.date"),
     ],
 )
@@ -88,7 +89,7 @@ async def test_an_entry_edit_out_of_range_is_refused(
     alice: GraphQLClient, changes: dict[str, Any], field: str | None
 ) -> None:
     """updateTimeEntry refuses instants and dates out of range by field; the last date is fine."""
-    entry = await create_entry(alice, startedAt="9999-12-29T00:00:00Z", durationSeconds=60)
+    entry = await create_entry(alice, startedAt="9999-12-28T00:00:00Z", durationSeconds=60)
     variables = {"input": {"id": entry["id"], **changes}}
     if field is None:
         edited = await alice.data(UPDATE_ENTRY, variables)
@@ -101,7 +102,7 @@ async def test_a_duration_carrying_an_entry_past_the_range_is_refused(
     alice: GraphQLClient,
 ) -> None:
     """A new duration whose end would fall past the range is refused, naming durationSeconds."""
-    entry = await create_entry(alice, startedAt="9999-12-29T00:00:00Z", durationSeconds=60)
+    entry = await create_entry(alice, startedAt="9999-12-28T00:00:00Z", durationSeconds=60)
     variables = {"input": {"id": entry["id"], "durationSeconds": 3 * 86400}}
     await assert_refused(alice, UPDATE_ENTRY, variables, "input.durationSeconds")
 
@@ -123,6 +124,7 @@ async def test_logging_a_timer_on_a_date_out_of_range_is_refused(alice: GraphQLC
         (TIMERS, {"startedTo": "9999-12-31T23:59:59-01:00"}, "filter.startedTo"),
         (ENTRIES, {"dateFrom": "0001-01-01"}, "filter.dateFrom"),
         (ENTRIES, {"dateTo": "0999-12-31"}, "filter.dateTo"),
+        (ENTRIES, {"dateTo": "9999-12-31"}, "filter.dateTo"),
     ],
 )
 async def test_filter_bounds_out_of_range_are_refused(
@@ -141,6 +143,6 @@ async def test_filter_bounds_at_the_edges_of_the_range_work(alice: GraphQLClient
     )
     assert timers["timers"]["totalCount"] == 1
     entries = await alice.data(
-        ENTRIES, {"filter": {"dateFrom": "1000-01-01", "dateTo": "9999-12-31"}}
+        ENTRIES, {"filter": {"dateFrom": "1000-01-01", "dateTo": "9999-12-30"}}
     )
     assert entries["timeEntries"]["totalCount"] == 1

@@ -43,15 +43,16 @@ MAX_CONTEXT_TITLE_LENGTH = 300
 MAX_DURATION_SECONDS = 366 * 24 * 3600
 _MAX_DURATION = timedelta(seconds=MAX_DURATION_SECONDS)
 
-#: Dates the API takes: every day of the years 1000 to 9999 (the range of MySQL's DATETIME,
-#: which vendor APIs often sit on).
+#: Dates the API takes: from the year 1000 (the start of MySQL's DATETIME, which vendor
+#: APIs often sit on) to the day before the last one Python has, so a provider may look a
+#: day past any date it is given.
 DATES_FROM = date(1000, 1, 1)
-DATES_TO = date(9999, 12, 31)
+DATES_TO = date(9999, 12, 30)
 #: Instants the API takes: from INSTANTS_FROM up to, not including, INSTANTS_BEFORE. A day
 #: inside the dates at each end, so every instant has a date in every time zone (offsets stay
 #: under a day) and no date arithmetic leaves Python's datetime range.
 INSTANTS_FROM = datetime(1000, 1, 2, tzinfo=UTC)
-INSTANTS_BEFORE = datetime(9999, 12, 31, tzinfo=UTC)
+INSTANTS_BEFORE = datetime(9999, 12, 30, tzinfo=UTC)
 #: The ranges in words, for error messages and the schema's descriptions.
 INSTANT_RANGE = (
     f"from {INSTANTS_FROM.isoformat().replace('+00:00', 'Z')} up to (not including) "
