@@ -323,7 +323,8 @@ async def fuzz_once(
     # The other user's texts never show; their ids only where the actor sent them.
     assert other.marker not in response.text, (document, response.text)
     for other_id in other.ids:
-        assert other_id not in response.text or other_id in document, (document, response.text)
+        quoted = f'"{other_id}"'  # whole ids: one id may begin another (…OjM, …OjMy)
+        assert quoted not in response.text or quoted in document, (document, response.text)
     if other_before is not None:
         assert await other.client.data(STATE) == other_before, document
 
