@@ -497,3 +497,23 @@ async def test_unexpected_failures_are_masked_and_logged(
     assert "RuntimeError" not in response.text
     assert "/var/secret/path is cursed" in caplog.text
     assert await alice.data("{ timers { totalCount } }") == {"timers": {"totalCount": 0}}
+
+
+@pytest.mark.parametrize("token", [True, False], ids=["with-token", "without-token"])
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_datetime_literal_past_the_calendar_is_a_validation_error(
+    alice, token: bool, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A literal the DateTime parser overflows on (24:00 on 9999-12-31) is the client's error:
+    GRAPHQL_VALIDATION_FAILED, and nothing in the server log for anyone to flood."""
+    query = '{ timers(filter: {startedFrom: "9999-12-31T24:00:00Z"}) { totalCount } }'
+    headers = {"Authorization": f"Bearer {alice.token}"} if token else {}
+    with caplog.at_level(logging.WARNING):
+        if method == "POST":
+            response = await alice.http.post("/graphql", json={"query": query}, headers=headers)
+        else:
+            response = await alice.http.get("/graphql", params={"query": query}, headers=headers)
+    errors = response.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "DateTime" in errors[0]["message"]
+    assert caplog.records == []

@@ -38,6 +38,31 @@ from timergate.store import TimerStore, open_store
 pytestmark = pytest.mark.parametrize("store_url", STORE_BACKENDS, indirect=True)
 
 
+async def test_ids_of_deleted_objects_are_never_handed_out_again(
+    store: TimerStore, alice: User
+) -> None:
+    """Deleting the newest timer, entry or connection frees no id: a client still holding the
+    old id (a retried cancel, another device's list) must never reach a newer object."""
+    (timer,) = await insert_timers(store, make_timer(alice))
+    (entry,) = await insert_entries(store, make_entry(alice))
+    connection = await store.add_connection(
+        alice.id, ProviderKind.NOKO, None, "http://noko.test", b"sealed", T0
+    )
+    async with store.transaction() as tx:
+        await tx.delete_timer(alice.id, timer.id)
+        await tx.delete_entry(alice.id, entry.id)
+    assert await store.remove_connection(alice.id, connection.id)
+
+    (next_timer,) = await insert_timers(store, make_timer(alice))
+    (next_entry,) = await insert_entries(store, make_entry(alice))
+    next_connection = await store.add_connection(
+        alice.id, ProviderKind.NOKO, None, "http://noko.test", b"sealed", T0
+    )
+    assert int(next_timer.id) > int(timer.id)
+    assert int(next_entry.id) > int(entry.id)
+    assert next_connection.id > connection.id
+
+
 # Round trips.
 
 

@@ -20,6 +20,8 @@ from timergate.domain import GlobalId, InvalidGlobalId, Unset, decode_global_id
 from timergate.domain.idempotency import IdempotencyKey
 from timergate.domain.ids import Kind
 from timergate.domain.limits import (
+    DATE_RANGE,
+    INSTANT_RANGE,
     MAX_CONTEXT_FIELD_LENGTH,
     MAX_CONTEXT_TITLE_LENGTH,
     check_description,
@@ -55,6 +57,9 @@ IDEMPOTENCY_KEY_DESCRIPTION = (
     "nothing more and answers as the first did; the same key with a different request is "
     "refused with CONFLICT. Keys are remembered for 24 hours."
 )
+#: What every instant and date field accepts, said in its description.
+_INSTANT = f"With a UTC offset; instants run {INSTANT_RANGE}."
+_DATE = f"Dates run {DATE_RANGE}."
 
 
 @strawberry.input(description="What the time is for, in the provider's terms.")
@@ -109,9 +114,12 @@ class StopTimerInput:
 class LogTimerInput:
     id: strawberry.ID
     description: str | None = UNSET
-    date: date | None = strawberry.field(default=UNSET, description="Defaults to the start's day.")
+    date: date | None = strawberry.field(
+        default=UNSET, description=f"Defaults to the start's day. {_DATE}"
+    )
     duration_seconds: int | None = strawberry.field(
-        default=UNSET, description="Record this instead of the elapsed time (e.g. rounded)."
+        default=UNSET,
+        description="Record this instead of the elapsed time (e.g. rounded); 0 to 366 days.",
     )
     billable: bool | None = UNSET
     expected_version: int | None = UNSET
@@ -136,7 +144,9 @@ class UpdateTimerInput:
     context: TimerContextInput | None = UNSET
     tags: list[str] | None = UNSET
     billable: bool | None = UNSET
-    elapsed_seconds: int | None = strawberry.field(default=UNSET, description="Only while PAUSED.")
+    elapsed_seconds: int | None = strawberry.field(
+        default=UNSET, description="Only while PAUSED; 0 to 366 days."
+    )
     expected_version: int | None = UNSET
     idempotency_key: str | None = strawberry.field(
         default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
@@ -150,12 +160,16 @@ class CreateTimeEntryInput:
         description="Where the entry is recorded: a connection's id; leave out for "
         "timergate's own store.",
     )
-    started_at: datetime
+    started_at: datetime = strawberry.field(description=_INSTANT)
     ended_at: datetime | None = strawberry.field(
-        default=UNSET, description="Give this or durationSeconds (or both)."
+        default=UNSET, description=f"Give this or durationSeconds (or both). {_INSTANT}"
     )
-    duration_seconds: int | None = UNSET
-    date: date | None = strawberry.field(default=UNSET, description="Defaults to the start's day.")
+    duration_seconds: int | None = strawberry.field(
+        default=UNSET, description="0 to 366 days; the end it derives must stay in range."
+    )
+    date: date | None = strawberry.field(
+        default=UNSET, description=f"Defaults to the start's day. {_DATE}"
+    )
     description: str | None = UNSET
     context: TimerContextInput | None = UNSET
     tags: list[str] | None = UNSET
@@ -168,10 +182,12 @@ class CreateTimeEntryInput:
 @strawberry.input
 class UpdateTimeEntryInput:
     id: strawberry.ID
-    started_at: datetime | None = UNSET
-    ended_at: datetime | None = UNSET
-    duration_seconds: int | None = UNSET
-    date: date | None = UNSET
+    started_at: datetime | None = strawberry.field(default=UNSET, description=_INSTANT)
+    ended_at: datetime | None = strawberry.field(default=UNSET, description=_INSTANT)
+    duration_seconds: int | None = strawberry.field(
+        default=UNSET, description="0 to 366 days; the end it derives must stay in range."
+    )
+    date: date | None = strawberry.field(default=UNSET, description=_DATE)
     description: str | None = UNSET
     context: TimerContextInput | None = UNSET
     tags: list[str] | None = UNSET
@@ -210,8 +226,12 @@ class TimerFilter:
     states: list[TimerStateEnum] | None = None  # type: ignore[valid-type]
     provider: str | None = None
     context: TimerContextFilter | None = None
-    started_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
-    started_to: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    started_from: datetime | None = strawberry.field(
+        default=None, description=f"Inclusive. {_INSTANT}"
+    )
+    started_to: datetime | None = strawberry.field(
+        default=None, description=f"Exclusive. {_INSTANT}"
+    )
     text: str | None = strawberry.field(
         default=None, description="Matches description or context title, case-insensitively."
     )
@@ -221,8 +241,8 @@ class TimerFilter:
 class TimeEntryFilter:
     provider: str | None = None
     context: TimerContextFilter | None = None
-    date_from: date | None = strawberry.field(default=None, description="Inclusive.")
-    date_to: date | None = strawberry.field(default=None, description="Inclusive.")
+    date_from: date | None = strawberry.field(default=None, description=f"Inclusive. {_DATE}")
+    date_to: date | None = strawberry.field(default=None, description=f"Inclusive. {_DATE}")
     text: str | None = None
     timer_id: strawberry.ID | None = None
 

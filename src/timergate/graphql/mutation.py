@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 import strawberry
@@ -10,7 +10,12 @@ from strawberry.types.unset import UnsetType
 
 from timergate.domain import GlobalId, TimerChanges, Unset, User
 from timergate.domain.entry import EntryChanges
-from timergate.domain.limits import check_aware, check_duration_seconds, check_time_zone
+from timergate.domain.limits import (
+    check_date,
+    check_duration_seconds,
+    check_instant,
+    check_time_zone,
+)
 from timergate.errors import BadUserInput
 from timergate.graphql import inputs
 from timergate.graphql.connections import ConnectionMutation
@@ -210,9 +215,10 @@ class Mutation(ConnectionMutation):
                 field="input.durationSeconds",
             )
         billable = inputs.flag(input.billable, "input.billable")
+        entry_date = optional(input.date)
         request = LogRequest(
             description=inputs.description(input.description, "input.description"),
-            date=optional(input.date),
+            date=None if entry_date is None else check_date(entry_date, field="input.date"),
             duration=duration,
             billable=None if not isinstance(billable, bool) else billable,
         )
@@ -274,15 +280,18 @@ class Mutation(ConnectionMutation):
     async def create_time_entry(self, info: Info, input: CreateTimeEntryInput) -> TimeEntryPayload:
         ctx = info.context
         details = inputs.details(input)
+        ended_at, entry_date = optional(input.ended_at), optional(input.date)
         entry = await ctx.gateway.timers.create_entry(
             ctx.viewer,
             input.provider,
             NewEntry(
                 details=details,
-                started_at=input.started_at,
-                ended_at=optional(input.ended_at),
+                started_at=check_instant(input.started_at, field="input.startedAt"),
+                ended_at=None
+                if ended_at is None
+                else check_instant(ended_at, field="input.endedAt"),
                 duration_seconds=optional(input.duration_seconds),
-                date=optional(input.date),
+                date=None if entry_date is None else check_date(entry_date, field="input.date"),
             ),
             idempotency=inputs.idempotency(input, "createTimeEntry"),
         )
@@ -357,5 +366,7 @@ def _given_not_null(value: T | UnsetType | None, field: str) -> T | Unset:
         return inputs.DOMAIN_UNSET
     checked = _not_null(value, field)
     if isinstance(checked, datetime):
-        check_aware(checked, field=field)
+        return check_instant(checked, field=field)  # type: ignore[return-value]
+    if isinstance(checked, date):
+        return check_date(checked, field=field)  # type: ignore[return-value]
     return checked

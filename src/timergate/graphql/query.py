@@ -7,7 +7,6 @@ import strawberry
 from timergate.domain import EntryFilter as DomainEntryFilter
 from timergate.domain import Position
 from timergate.domain import TimerFilter as DomainTimerFilter
-from timergate.domain.limits import check_aware
 from timergate.errors import BadUserInput
 from timergate.graphql import inputs
 from timergate.graphql.inputs import TimeEntryFilter, TimerFilter
@@ -48,9 +47,7 @@ def _page_args(first: int, after: str | None) -> Position | None:
 def _timer_filter(f: TimerFilter | None) -> DomainTimerFilter:
     if f is None:
         return DomainTimerFilter()
-    for name, value in (("startedFrom", f.started_from), ("startedTo", f.started_to)):
-        if value is not None:
-            check_aware(value, field=f"filter.{name}")
+    # The domain's filter refuses instants and dates out of range (BadUserInput, by field).
     return DomainTimerFilter(
         states=tuple(f.states or ()),
         provider=f.provider,

@@ -36,6 +36,8 @@ Info = strawberry.Info[RequestContext, None]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR_FIRST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+_CURSOR_LAST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
 
 
 def encode_cursor(item: domain.Timer | domain.TimeEntry) -> str:
@@ -57,6 +59,10 @@ def decode_cursor(cursor: str) -> Position | None:
     except (ValueError, OverflowError):
         return None
     if version != "p1" or not provider or not native:
+        return None
+    # Providers step a day or a second past a cursor; near the calendar's ends that would
+    # overflow, and no list item of ours starts there.
+    if not _CURSOR_FIRST <= at <= _CURSOR_LAST:
         return None
     return Position(at, provider, native)
 

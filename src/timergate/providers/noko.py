@@ -523,7 +523,11 @@ class NokoProvider:
     ) -> Page[TimeEntry]:
         if filter.timer_id is not None:
             return Page([], False)  # Noko's entries do not say which timer made them
-        to = (after.at.date() + timedelta(days=1)) if after is not None else None
+        # A day past the cursor's (UTC) date covers its local date in any zone; a cursor on the
+        # last day there is needs no bound.
+        to = None
+        if after is not None and after.at.date() < date.max:
+            to = after.at.date() + timedelta(days=1)
         entries = await self._entries(user, filter, to)
         return page_after(entries, first, after)
 

@@ -101,7 +101,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX token_revocations_by_time ON token_revocations(revoked_at_us);
     """,
-    # 4: lists that stay fast however long a user's history grows. Every list filter gets an
+    # 4: (SQLite's rebuild for ids never handed out twice: PostgreSQL identities never are.)
+    "SELECT 1",
+    # 5: lists that stay fast however long a user's history grows. Every list filter gets an
     # index that starts with the user and ends in the list order; counts come from counters
     # that triggers keep (per statement, so bulk loads stay quick); text is searched through
     # pg_trgm indexes on the text folded by ICU's lower(), whatever the database's locale.
@@ -221,6 +223,6 @@ MIGRATIONS: tuple[str, ...] = (
         WHEN (OLD.user_id <> NEW.user_id OR OLD.provider <> NEW.provider)
         EXECUTE FUNCTION entry_counts_move();
     """,
-    # 5: idempotency keys and the results they replay.
+    # 6: idempotency keys and the results they replay.
     IDEMPOTENCY_TABLE,
 )

@@ -34,6 +34,7 @@ from timergate.store._sql import Executor, Row, to_us
 from timergate.store._sql_lists import ListQueries, like_pattern
 from timergate.store._sql_store import USER_COLUMNS, SQLTimerStore, SQLTransaction, user_from_row
 from timergate.store._sqlite_lists import SQLITE_LIST_INDEXES
+from timergate.store._stable_ids import NEVER_REUSE_IDS
 
 __all__ = ["MIGRATIONS", "SQLiteTimerStore"]
 
@@ -106,9 +107,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX token_revocations_by_time ON token_revocations(revoked_at_us);
     """,
-    # 4: lists that stay fast however long a user's history grows (see _sqlite_lists.py).
+    # 4: ids of deleted timers, entries and connections are never handed out again.
+    NEVER_REUSE_IDS,
+    # 5: lists that stay fast however long a user's history grows (see _sqlite_lists.py).
     SQLITE_LIST_INDEXES,
-    # 5: idempotency keys and the results they replay.
+    # 6: idempotency keys and the results they replay.
     IDEMPOTENCY_TABLE,
 )
 
