@@ -265,3 +265,25 @@ async def test_an_oauth_access_token_connects_as_a_bearer_token(
     last = router.delivered[-1]
     assert last.headers["Authorization"] == f"Bearer {oauth}"
     assert "X-NokoToken" not in last.headers
+
+
+async def test_a_read_that_fails_once_is_retried_but_a_write_is_not(
+    alice: GraphQLClient, noko: Handle, router: FakeRouter
+) -> None:
+    """A vendor's passing 503 on a read is retried (the answer arrives); a write that fails is
+    sent once and reported, never repeated blindly."""
+
+    async def unavailable(
+        request: httpx.Request, forward: Callable[[httpx.Request], Awaitable[httpx.Response]]
+    ) -> httpx.Response:
+        return httpx.Response(503, text="busy")
+
+    router.intercept(lambda r: r.method == "GET" and r.url.path == "/v2/timers", unavailable)
+    body = await alice.execute("{ timers { nodes { id } } }")
+    assert "errors" not in body, body
+    router.intercept(lambda r: r.method == "PUT", unavailable)
+    before = len(router.delivered)
+    error = await alice.error(START, {"input": noko.start_input()})
+    assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    writes = [r for r in router.delivered[before:] if r.method == "PUT"]
+    assert writes == [], "the failed write was not sent again"
