@@ -1,4 +1,8 @@
-"""Fixtures: a running app on a fresh SQLite file, users with tokens, a GraphQL client."""
+"""Fixtures: a running app on a fresh store, users with tokens, a GraphQL client.
+
+The store is a fresh SQLite file; a test module runs on PostgreSQL too with
+``pytestmark = pytest.mark.parametrize("store_url", STORE_BACKENDS, indirect=True)``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from fresh_stores import fresh_store_url
 from timergate.app import create_app
 from timergate.auth import hash_token, new_token
 from timergate.config import Settings
@@ -34,11 +39,18 @@ def data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of an empty store: SQLite, or the backend the test is parametrised with."""
+    async with fresh_store_url(getattr(request, "param", "sqlite"), tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(store_url: str) -> Settings:
     # In-process requests arrive far faster than any frontend's: the limiter counts them,
     # with limits no test reaches (tests/test_rate_limits.py sets its own).
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'timergate.db'}",
+        database_url=store_url,
         access_log=False,
         rate_limit_per_token="100000/second",
         rate_limit_per_address="100000/second",

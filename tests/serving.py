@@ -55,7 +55,8 @@ def timergate_serve(
     deadline: float = 15.0,
     crash: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``timergate serve``, wait until /healthz answers, and stop it on the way out.
+    """Start ``timergate serve``, wait until /healthz answers, yield its process, and stop it
+    on the way out.
 
     ``TIMERGATE_*`` variables of the test run are dropped; ``environment`` adds the server's own.
     With ``crash`` the server is killed with SIGKILL, so no shutdown code runs.

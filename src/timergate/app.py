@@ -1,4 +1,5 @@
-"""The ASGI application: ``/graphql``, ``/healthz``, CORS, and the gateway's lifespan."""
+"""The ASGI application: ``/graphql``, ``/healthz``, ``/readyz``, CORS, and the gateway's
+lifespan."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,6 +22,7 @@ from timergate.graphql.limits import DocumentLimits
 from timergate.graphql.schema import build_schema
 from timergate.graphql.view import GRAPHIQL, TimergateView
 from timergate.graphql.websocket import WebSocketEndpoint
+from timergate.health import healthz, readiness_endpoint
 from timergate.sessions import Sessions
 from timergate.transport.body_limit import BodyLimit
 from timergate.transport.origins import allowed_browser_origins
@@ -46,11 +46,6 @@ class _GraphQLWebSockets:
             await self.endpoint(scope, receive, send)
         else:
             await self.app(scope, receive, send)
-
-
-async def healthz(request: Request) -> JSONResponse:
-    """Liveness: the process answers."""
-    return JSONResponse({"status": "ok"})
 
 
 def cors_middleware(settings: Settings) -> Middleware:
@@ -110,6 +105,7 @@ def create_app(
             # Every method reaches the endpoint, which answers the others 405 in GraphQL's form.
             Route("/graphql", endpoint),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readiness_endpoint(gateway), methods=["GET"]),
             Mount("/graphiql", StaticFiles(directory=GRAPHIQL), name="graphiql"),
         ],
         middleware=[

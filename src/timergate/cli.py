@@ -7,6 +7,7 @@ import asyncio
 import gc
 import sys
 from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
 
 from timergate.auth import TOKEN_PREFIX, hash_token, new_token
 from timergate.config import ENVIRONMENT, Settings
@@ -43,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help=f"port (default 8000) {_env('port')}")
     _database_flag(serve)
     serve.add_argument(
-        "--broker", dest="broker_url", help=f"broker URL (memory://) {_env('broker_url')}"
+        "--broker",
+        dest="broker_url",
+        help="event broker URL: memory:// (default, one process), redis://HOST:PORT/DB or "
+        f"postgresql://USER@HOST/DB (shared by several instances) {_env('broker_url')}",
     )
     serve.add_argument(
         "--allowed-origin",
@@ -99,6 +103,14 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         metavar="SECONDS",
         help=f"how often the store's revocation log is read (1) {_env('revocation_poll_seconds')}",
+    )
+    serve.add_argument(
+        "--shutdown-timeout",
+        dest="shutdown_timeout_seconds",
+        type=int,
+        metavar="SECONDS",
+        help="on SIGTERM, how long requests in flight may finish before they are cancelled "
+        f"(10) {_env('shutdown_timeout_seconds')}",
     )
     serve.add_argument(
         "--max-connections-per-user",
@@ -159,11 +171,17 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser(
         "revoke",
         help="revoke tokens (given as arguments, or one per line on stdin with '-'); running "
-        "gateways on the same database refuse them within TIMERGATE_REVOCATION_POLL_SECONDS "
-        "(1 s by default) and close their websockets and event streams",
+        "gateways on the same database refuse them and close their websockets and event "
+        "streams: at once through a shared broker (--broker), else within "
+        "TIMERGATE_REVOCATION_POLL_SECONDS (1 s by default)",
     )
     revoke.add_argument("tokens", nargs="+", metavar="TOKEN")
     _database_flag(revoke)
+    revoke.add_argument(
+        "--broker",
+        dest="broker_url",
+        help=f"the gateways' broker URL, to tell them at once {_env('broker_url')}",
+    )
 
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
 
@@ -262,12 +280,35 @@ async def _create_tokens(settings: Settings, names: Sequence[str]) -> list[str]:
 
 
 async def _revoke_tokens(settings: Settings, tokens: Sequence[str]) -> int:
+    hashes = [hash_token(t) for t in tokens]
     store = open_store(settings.database_url)
     await store.connect()
     try:
-        return await store.revoke_tokens([hash_token(t) for t in tokens])
+        revoked = await store.revoke_tokens(hashes)
     finally:
         await store.disconnect()
+    if urlsplit(settings.broker_url).scheme != "memory":
+        await _announce_revocation(settings, hashes)
+    return revoked
+
+
+async def _announce_revocation(settings: Settings, hashes: Sequence[bytes]) -> None:
+    """Tell every gateway on the broker now (they would see it in the revocation log soon)."""
+    from timergate.broker import BrokerUnavailable, open_broker
+    from timergate.domain.control import TokensRevoked
+
+    broker = open_broker(settings.broker_url)
+    try:
+        await broker.connect()
+        await broker.publish_control(TokensRevoked(tuple(hashes)))
+    except BrokerUnavailable:
+        print(
+            f"timergate: could not reach the broker at {obscure_url(settings.broker_url)}; "
+            "gateways refuse the tokens at their next look at the revocation log",
+            file=sys.stderr,
+        )
+    finally:
+        await broker.disconnect()
 
 
 async def _reencrypt(settings: Settings) -> int:
@@ -290,13 +331,12 @@ def _check_names(names: Sequence[str]) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    import uvicorn
-
     from timergate.app import create_app
-    from timergate.transport.http_protocol import ConnectionLimits, bounded_http_protocol
+    from timergate.server import serve
 
     url = f"http://{settings.host}:{settings.port}/graphql"
     print(f"timergate: store {obscure_url(settings.database_url)}", flush=True)
+    print(f"timergate: broker {obscure_url(settings.broker_url)}", flush=True)
     if settings.demo:
         from timergate.demo import demo_token
 
@@ -318,24 +358,7 @@ def _serve(settings: Settings) -> None:
     # full passes, which otherwise walk it again and again under heavy tick fan-out.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        http=bounded_http_protocol(
-            ConnectionLimits(
-                max_header_bytes=settings.max_header_bytes,
-                header_timeout=settings.header_timeout_seconds,
-                body_timeout=settings.body_timeout_seconds,
-            )
-        ),
-        # The sans-I/O websocket implementation keeps no tasks of its own per connection.
-        ws="websockets-sansio",
-        ws_per_message_deflate=settings.ws_compression,
-        lifespan="on",
-    )
+    serve(app, settings)
 
 
 def _fake(vendor: str, host: str, port: int, *, rate_limit: bool) -> int:

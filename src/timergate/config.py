@@ -44,6 +44,8 @@ class Settings:
     #: Seconds between looks at a vendor for changes made outside timergate, while a
     #: subscriber listens (never faster than the vendor's rate limit allows).
     poll_interval_seconds: float = 15.0
+    #: Whole seconds a shutdown (SIGTERM) waits for requests in flight before cancelling them.
+    shutdown_timeout_seconds: int = 10
     #: Open websockets and event streams (SSE, multipart) one user may hold in one gateway.
     max_connections_per_user: int = 32
     #: Requests, websocket inits and websocket operations per token (``off`` for none).
@@ -109,7 +111,7 @@ _LIMITS = (
 
 
 def _parse(name: str, raw: str) -> Any:
-    if name == "port" or name.startswith("max_"):
+    if name in ("port", "shutdown_timeout_seconds") or name.startswith("max_"):
         return _number(name, raw, int)
     if name in (
         "token_cache_seconds",

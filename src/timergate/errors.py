@@ -13,6 +13,8 @@ for clients and logged for operators.
     ├── InvalidTransition       INVALID_TRANSITION      (carries the current state)
     ├── Conflict                CONFLICT                (carries the current version)
     ├── UnsupportedByProvider   UNSUPPORTED_BY_PROVIDER (carries the provider and operation)
+    ├── BrokerUnavailable       UNAVAILABLE             (live updates cannot be had right now)
+    ├── ShuttingDown            SHUTTING_DOWN           (this instance is stopping: reconnect)
     └── UpstreamError                                   (carries the provider, where known)
         ├── UpstreamUnavailable     UPSTREAM_UNAVAILABLE
         ├── UpstreamAuthFailed      UPSTREAM_AUTH_FAILED
@@ -28,10 +30,12 @@ from typing import Any, ClassVar, Self
 
 __all__ = [
     "BadUserInput",
+    "BrokerUnavailable",
     "Conflict",
     "InvalidTransition",
     "NotFound",
     "RateLimited",
+    "ShuttingDown",
     "TimergateError",
     "TooManyConnections",
     "Unauthenticated",
@@ -129,16 +133,20 @@ class InvalidTransition(TimergateError):
 
 
 class Conflict(TimergateError):
-    """The client's expected version is stale: someone changed the object meanwhile."""
+    """The client's expected version is stale (someone changed the object meanwhile), or an
+    idempotency key was reused for another request."""
 
     code = "CONFLICT"
 
-    def __init__(self, message: str, *, current_version: int) -> None:
+    def __init__(self, message: str, *, current_version: int | None = None) -> None:
         super().__init__(message)
         self.current_version = current_version
 
     def extensions(self) -> dict[str, Any]:
-        return {**super().extensions(), "currentVersion": self.current_version}
+        ext = super().extensions()
+        if self.current_version is not None:
+            ext["currentVersion"] = self.current_version
+        return ext
 
 
 class UnsupportedByProvider(TimergateError):
@@ -153,6 +161,32 @@ class UnsupportedByProvider(TimergateError):
 
     def extensions(self) -> dict[str, Any]:
         return {**super().extensions(), "provider": self.provider, "operation": self.operation}
+
+
+class BrokerUnavailable(TimergateError):
+    """The event broker cannot be reached now; the gateway reconnects by itself, so retry."""
+
+    code = "UNAVAILABLE"
+
+    def __init__(
+        self,
+        message: str = "Live updates are unavailable for a moment: this gateway cannot reach "
+        "its event broker. Retry in a few seconds.",
+    ) -> None:
+        super().__init__(message)
+
+
+class ShuttingDown(TimergateError):
+    """This gateway instance is stopping; another instance (or this one, restarted) answers."""
+
+    code = "SHUTTING_DOWN"
+
+    def __init__(
+        self,
+        message: str = "This gateway instance is shutting down: subscribe again (another "
+        "instance, or this one once restarted, will answer) and re-read what you show.",
+    ) -> None:
+        super().__init__(message)
 
 
 class UpstreamError(TimergateError):

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 import httpx
 
 from timergate.auth import Authenticator, hash_token
-from timergate.broker import Broker, open_broker
+from timergate.broker import Broker, BrokerUnavailable, Unsubscribe, open_broker
 from timergate.config import Settings
 from timergate.domain import Clock, SystemClock, User
+from timergate.domain.control import ConnectionsChanged, ControlMessage, TokensRevoked
+from timergate.draining import Draining
 from timergate.live.polling import ConnectionPoller
 from timergate.live.scheduler import TickScheduler
 from timergate.locations import key_file_beside
@@ -21,6 +23,7 @@ from timergate.providers.upstream import UpstreamAllowList, UpstreamPools
 from timergate.ratelimit import RateLimiter
 from timergate.revocations import Revocations
 from timergate.service import ConnectionService, Reads, TimerService
+from timergate.service.idempotency import Idempotency
 from timergate.store import TimerStore, open_store
 from timergate.vault import CredentialVault, VaultError
 
@@ -72,22 +75,43 @@ class Gateway:
             ),
             vault=vault,
             vault_problem=problem,
+            announce=self._announce_connections,
         )
         self.reads = Reads(self.connections, timeout=settings.upstream_timeout_seconds)
-        self.timers = TimerService(self.connections, self.broker, self.clock, self.reads)
+        self.keys = Idempotency(self.store, self.clock)
+        self.timers = TimerService(self.connections, self.broker, self.clock, self.reads, self.keys)
         self.scheduler = TickScheduler()
         self.poller = ConnectionPoller(
             self.connections, self.broker, self.clock, interval=settings.poll_interval_seconds
         )
+        self.draining = Draining()
+        self._stop_control: Unsubscribe | None = None
 
     async def start(self) -> None:
         await self.store.connect()
-        await self.broker.connect()
-        await self.revocations.start()
+        try:
+            await self.broker.connect()
+            self._stop_control = await self.broker.subscribe_control(
+                self._on_control, on_gap=self.connections.forget_all
+            )
+            await self.revocations.start()
+        except BaseException:
+            # Close what is open, or the store's threads keep a failed process alive.
+            await self.broker.disconnect()
+            await self.store.disconnect()
+            raise
         self.scheduler.start()
         self.poller.start()
 
+    async def drain(self) -> None:
+        """Begin a graceful shutdown: end live connections so their clients reconnect
+        elsewhere, while requests in flight finish (see :mod:`timergate.draining`)."""
+        await self.draining.begin()
+
     async def stop(self) -> None:
+        if self._stop_control is not None:
+            await self._stop_control()
+            self._stop_control = None
         await self.poller.stop()
         await self.scheduler.stop()
         await self.revocations.stop()
@@ -97,14 +121,42 @@ class Gateway:
         await self.broker.disconnect()
         await self.store.disconnect()
 
+    def _on_control(self, message: ControlMessage) -> None:
+        """Act on a notice from any instance (this one included)."""
+        if isinstance(message, ConnectionsChanged):
+            self.connections.forget(message.user_id, message.connection_id)
+        elif isinstance(message, TokensRevoked):
+            # At once, not at the next look at the revocation log (which still catches what
+            # the broker could not carry).
+            self.revocations.notify(message.token_hashes)
+
+    async def _announce_connections(self, user_id: int, connection_id: int | None) -> None:
+        try:
+            await self.broker.publish_control(ConnectionsChanged(user_id, connection_id))
+        except BrokerUnavailable:
+            # Other instances keep their cached list until their broker connection is lost
+            # and restored (they then drop every cached list) or they restart.
+            _log.warning(
+                "other instances were not told that user %s's connections changed: the "
+                "broker is unreachable",
+                user_id,
+            )
+
     async def set_time_zone(self, user: User, time_zone: str) -> User:
         updated = await self.store.set_time_zone(user.id, time_zone)
         self.authenticator.forget(user.id)
         return updated
 
     async def revoke_tokens(self, tokens: Sequence[str]) -> int:
-        """Revoke tokens; this gateway refuses them and cuts their connections at once."""
-        return await self.revocations.revoke([hash_token(t) for t in tokens])
+        """Revoke tokens; every gateway sharing the broker refuses them and cuts their
+        connections at once (the others within a poll of the revocation log)."""
+        hashes = [hash_token(t) for t in tokens]
+        revoked = await self.revocations.revoke(hashes)
+        try:
+            await self.broker.publish_control(TokensRevoked(tuple(hashes)))
+        except BrokerUnavailable:
+            _log.warning("revoked tokens reach other instances through the revocation log only")
+        return revoked
 
 
 def default_key_file(settings: Settings) -> str | None:

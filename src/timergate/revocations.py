@@ -5,8 +5,9 @@ the store's revocation log in one transaction. Each gateway watches that log (on
 indexed read per poll, a second apart by default) and hands what it finds to its listeners:
 the token cache drops the tokens, the sessions close their websockets and end their event
 streams. A revocation made inside this process reaches the listeners at once, without waiting
-for the poll. Once gateways share a broker, the broker can carry the same notices; the
-listeners stay as they are.
+for the poll. Gateways that share a broker also pass revocations on its control channel
+(see :class:`~timergate.gateway.Gateway`), so the others act at once too; the log remains
+what catches a notice the broker could not carry.
 """
 
 from __future__ import annotations

@@ -1,13 +1,18 @@
-"""Requests that race each other still leave one running timer and consistent data."""
+"""Requests that race each other still leave one running timer and consistent data, on each
+store (on PostgreSQL, racing requests share a connection pool)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 
+import pytest
 from support import START, STOP, TIMERS, UPDATE_TIMER, pause, start
 
+from fresh_stores import STORE_BACKENDS
 from timergate.domain import ManualClock
+
+pytestmark = pytest.mark.parametrize("store_url", STORE_BACKENDS, indirect=True)
 
 
 async def test_concurrent_starts_leave_exactly_one_running(alice) -> None:

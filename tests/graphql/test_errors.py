@@ -40,6 +40,7 @@ MISSING_TIMER = global_id("Timer", "local", 999_999)
 #: Shaped like a cursor of ours, but naming no row a store could key on.
 # Well-formed, but naming no row a store could hold.
 FORGED_CURSOR = base64.urlsafe_b64encode(b"p1:0:local:abc").rstrip(b"=").decode()
+OLD_CURSOR = base64.urlsafe_b64encode(b"after:7").rstrip(b"=").decode()
 MISSING_ENTRY = global_id("TimeEntry", "local", 999_999)
 
 
@@ -253,6 +254,8 @@ BAD_INPUTS = [
     case(ENTRIES, args(first=1000), "first", id="entries-first-1000"),
     case(ENTRIES, args(after="xyz"), "after", id="entries-bad-cursor"),
     case(ENTRIES, args(after=FORGED_CURSOR), "after", id="entries-forged-cursor"),
+    # A cursor from before lists ran by start named a row by id alone.
+    case(ENTRIES, args(after=OLD_CURSOR), "after", id="entries-cursor-without-a-start"),
     case(ENTRIES, args(filter={"timerId": "bad"}), "filter.timerId", id="entries-bad-timer-id"),
     case(
         ENTRIES,
@@ -498,3 +501,23 @@ async def test_unexpected_failures_are_masked_and_logged(
     assert "RuntimeError" not in response.text
     assert "/var/secret/path is cursed" in caplog.text
     assert await alice.data("{ timers { totalCount } }") == {"timers": {"totalCount": 0}}
+
+
+@pytest.mark.parametrize("token", [True, False], ids=["with-token", "without-token"])
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_datetime_literal_past_the_calendar_is_a_validation_error(
+    alice, token: bool, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A literal the DateTime parser overflows on (24:00 on 9999-12-31) is the client's error:
+    GRAPHQL_VALIDATION_FAILED, and nothing in the server log for anyone to flood."""
+    query = '{ timers(filter: {startedFrom: "9999-12-31T24:00:00Z"}) { totalCount } }'
+    headers = {"Authorization": f"Bearer {alice.token}"} if token else {}
+    with caplog.at_level(logging.WARNING):
+        if method == "POST":
+            response = await alice.http.post("/graphql", json={"query": query}, headers=headers)
+        else:
+            response = await alice.http.get("/graphql", params={"query": query}, headers=headers)
+    errors = response.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "DateTime" in errors[0]["message"]
+    assert caplog.records == []

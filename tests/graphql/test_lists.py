@@ -1,12 +1,16 @@
-"""A user pages through and filters timers and time entries (Relay connections)."""
+"""A user pages through and filters timers and time entries (Relay connections), on each store."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from support import ENTRIES, TIMERS, create_entry, pause, start, stop
+import pytest
+from support import ENTRIES, TIMERS, UPDATE_ENTRY, create_entry, pause, start, stop
 
+from fresh_stores import STORE_BACKENDS
 from timergate.domain import ManualClock
+
+pytestmark = pytest.mark.parametrize("store_url", STORE_BACKENDS, indirect=True)
 
 
 async def page(client: Any, query: str, **variables: Any) -> dict[str, Any]:
@@ -206,3 +210,60 @@ async def test_entries_filter_by_context_text_and_timer(alice, clock: ManualCloc
     assert ids(await page(alice, ENTRIES, filter={"timerId": timer["id"]})) == [timed["id"]]
     local = await page(alice, ENTRIES, filter={"provider": "local"})
     assert local["totalCount"] == 2
+
+
+async def test_entries_read_as_a_timesheet(alice, clock: ManualClock) -> None:
+    """An entry typed in today for last Monday sits below this morning's, not above it."""
+    clock.advance(days=62, hours=8)  # Wednesday 2026-03-04, 08:00
+    timer = await start(alice, description="This morning")
+    clock.advance(hours=1)
+    this_morning = (await stop(alice, timer["id"]))["entry"]
+    last_monday = await create_entry(
+        alice, startedAt="2026-03-02T14:00:00Z", durationSeconds=3600, description="Monday"
+    )
+    monday_morning = await create_entry(
+        alice, startedAt="2026-03-02T09:00:00Z", durationSeconds=3600, description="Early"
+    )
+    listed = await page(alice, ENTRIES)
+    assert ids(listed) == [this_morning["id"], last_monday["id"], monday_morning["id"]]
+
+
+async def test_entry_pages_hold_their_place_while_entries_come_and_go(alice) -> None:
+    """Entries added or moved between pages neither repeat on the next page nor push others off."""
+    made = [
+        (await create_entry(alice, startedAt=f"2026-02-{day:02}T09:00:00Z", durationSeconds=60))[
+            "id"
+        ]
+        for day in (10, 9, 8, 7, 6)
+    ]
+    first = await page(alice, ENTRIES, first=2)
+    assert ids(first) == made[:2]
+
+    await create_entry(alice, startedAt="2026-02-20T09:00:00Z", durationSeconds=60)  # above
+    older = await create_entry(alice, startedAt="2026-02-07T18:00:00Z", durationSeconds=60)
+    await alice.data(  # moved above the cursor: already read, so not on the pages to come
+        UPDATE_ENTRY,
+        {"input": {"id": made[2], "startedAt": "2026-02-21T09:00:00Z", "durationSeconds": 60}},
+    )
+
+    rest: list[str] = []
+    after = first["pageInfo"]["endCursor"]
+    while after is not None:
+        following = await page(alice, ENTRIES, first=2, after=after)
+        rest += ids(following)
+        after = following["pageInfo"]["endCursor"] if following["pageInfo"]["hasNextPage"] else None
+    assert rest == [older["id"], made[3], made[4]]
+    assert following["totalCount"] == 7
+
+
+async def test_timer_pages_hold_their_place_while_timers_start(alice, clock: ManualClock) -> None:
+    """Timers started while a client pages do not push older timers back onto the next page."""
+    made = []
+    for _ in range(4):
+        made.append((await start(alice))["id"])
+        clock.advance(1)
+    first = await page(alice, TIMERS, first=2)
+    await start(alice)
+    second = await page(alice, TIMERS, first=2, after=first["pageInfo"]["endCursor"])
+    assert ids(second) == [made[1], made[0]]
+    assert second["pageInfo"]["hasNextPage"] is False

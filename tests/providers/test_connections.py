@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from harness import CONNECT, HARNESSES, Handle, connect
+from harness import CONNECT, HARNESSES, FakeRouter, Handle, connect
 from tests.conftest import GraphQLClient
 from tests.graphql.support import PAUSE, START, get_timer
 
@@ -241,3 +243,47 @@ async def test_stored_credentials_are_sealed(
     with sqlite3.connect(database) as db:
         (sealed,) = db.execute("SELECT credentials FROM connections").fetchone()
     assert bytes(sealed).startswith(b"gAAAAA")
+
+
+async def test_an_oauth_access_token_connects_as_a_bearer_token(
+    alice: GraphQLClient, fakes: dict[str, Fake], router: FakeRouter
+) -> None:
+    """Noko takes OAuth access tokens as bearer tokens: one refused in the personal-token
+    header is tried as a bearer token, and the connection then keeps using that."""
+    oauth = fakes["noko"].describe(NOKO.base_url).seed["oauthCredentials"]["token"]
+
+    async def refuse_personal_header(
+        request: httpx.Request, forward: Callable[[httpx.Request], Awaitable[httpx.Response]]
+    ) -> httpx.Response:
+        return httpx.Response(401, text=" ", headers={"Content-Type": "text/html"})
+
+    router.intercept(lambda r: r.headers.get("X-NokoToken") == oauth, refuse_personal_header)
+    await alice.data(CONNECT, connect_input(fakes, credentials={"noko": {"token": oauth}}))
+    (connection,) = (await alice.data(CONNECTIONS))["viewer"]["connections"]
+    context = fakes["noko"].describe(NOKO.base_url).seed["context"]
+    await alice.data(START, {"input": {"provider": connection["id"], "context": context}})
+    last = router.delivered[-1]
+    assert last.headers["Authorization"] == f"Bearer {oauth}"
+    assert "X-NokoToken" not in last.headers
+
+
+async def test_a_read_that_fails_once_is_retried_but_a_write_is_not(
+    alice: GraphQLClient, noko: Handle, router: FakeRouter
+) -> None:
+    """A vendor's passing 503 on a read is retried (the answer arrives); a write that fails is
+    sent once and reported, never repeated blindly."""
+
+    async def unavailable(
+        request: httpx.Request, forward: Callable[[httpx.Request], Awaitable[httpx.Response]]
+    ) -> httpx.Response:
+        return httpx.Response(503, text="busy")
+
+    router.intercept(lambda r: r.method == "GET" and r.url.path == "/v2/timers", unavailable)
+    body = await alice.execute("{ timers { nodes { id } } }")
+    assert "errors" not in body, body
+    router.intercept(lambda r: r.method == "PUT", unavailable)
+    before = len(router.delivered)
+    error = await alice.error(START, {"input": noko.start_input()})
+    assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    writes = [r for r in router.delivered[before:] if r.method == "PUT"]
+    assert writes == [], "the failed write was not sent again"

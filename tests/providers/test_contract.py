@@ -25,8 +25,11 @@ from tests.graphql.support import (
 from timergate.domain import ManualClock
 from timergate.domain.connections import TimerOperation
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
+from timergate.domain.ids import decode_global_id
 from timergate.fakes.base import Fake
 from timergate.gateway import Gateway
+from timergate.live.feeds import TickFeed
+from timergate.live.subscriptions import TickSubscription
 
 ENTRIES = """
 query Entries($filter: TimeEntryFilter) {
@@ -285,3 +288,31 @@ async def test_changes_are_published_as_events(
     assert all(e.timer is not None and e.timer.provider == provider.shown for e in seen)
     versions = [e.timer.version for e in seen if e.timer]
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
+
+
+async def test_a_running_timer_ticks_and_a_pause_sends_the_final_tick(
+    alice: GraphQLClient, provider: Handle, gateway: Gateway, clock: ManualClock
+) -> None:
+    """timerTicks of any provider's timer: its elapsed time at each tick instant, and a final
+    tick when it stops running."""
+    requires(provider, TimerOperation.START, TimerOperation.STOP)
+    user = await gateway.authenticator.authenticate(alice.token or "")
+    assert user is not None
+    timer = await start_timer(alice, provider)
+    gid = decode_global_id(timer["id"], expected="Timer")
+    feed = TickFeed(lambda: None)
+    subscription = await TickSubscription.open(
+        gateway, user, feed, timer_id=gid.native_id, provider=gid.provider
+    )
+    try:
+        clock.advance(42)
+        subscription.tick(clock.now())
+        (tick,) = feed.take()
+        assert not tick.final and 41 <= tick.elapsed_seconds <= 43
+        assert tick.timer.provider == provider.shown
+        ending = PAUSE if provider.supports(TimerOperation.PAUSE) else STOP
+        await alice.data(ending, {"input": {"id": timer["id"]}})
+        (last,) = feed.take()
+        assert last.final and last.elapsed_seconds == tick.elapsed_seconds
+    finally:
+        await subscription.close()

@@ -25,7 +25,7 @@ from timergate.config import Settings
 from timergate.domain import ManualClock
 from timergate.errors import TimergateError
 from timergate.fakes.base import Fake
-from timergate.graphql.subscription import SlowConsumer
+from timergate.graphql.subscription import EventsMissed, SlowConsumer
 from timergate.sessions import Session
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -279,9 +279,13 @@ def test_the_readme_lists_every_code_with_its_statuses() -> None:
         kind = pending.pop()
         codes.add(kind.code)
         pending.extend(kind.__subclasses__())
-    # The one code that ends a stream rather than answering a request has its own sentence.
-    assert "`SLOW_CONSUMER`, when its reader fell more than 256 events behind" in README.read_text()
-    assert codes <= {code for code, _, _ in readme_rows()} | {SlowConsumer.code}
+    # The codes that end a subscription rather than answer a request have their own sentence.
+    text = " ".join(README.read_text().split())
+    sentence = text[text.index("Four codes end a subscription") :].split("re-read.")[0]
+    ending = set(re.findall(r"`([A-Z_]+)`", sentence))
+    assert ending == {"UNAVAILABLE", "SHUTTING_DOWN", "EVENTS_MISSED", SlowConsumer.code}
+    codes |= {EventsMissed.code}
+    assert codes <= {code for code, _, _ in readme_rows()} | ending
 
 
 @pytest.mark.parametrize(("row", "scene", "accept"), CASES)

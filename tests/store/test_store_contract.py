@@ -1,30 +1,29 @@
-"""The contract every TimerStore keeps, run against each store URL in STORE_BACKENDS.
+"""The contract every TimerStore keeps, run against each store in STORE_BACKENDS.
 
-A backend that needs a service (PostgreSQL) reads its server from an environment variable and
-is skipped, with the reason, when that is unset or the server does not answer.
+Each test gets an empty store of its own (``tests/fresh_stores.py``); PostgreSQL tests skip with
+the reason when the server does not answer, and fail instead under CI=true.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from datetime import date, timedelta
 
 import pytest
+from builders import (
+    FULL_DETAILS,
+    T0,
+    insert_entries,
+    insert_timers,
+    integrity_errors,
+    make_entry,
+    make_timer,
+)
 
+from fresh_stores import STORE_BACKENDS
 from timergate.domain import (
-    After,
     EntryFilter,
-    Page,
-    TimeEntry,
-    Timer,
     TimerContext,
     TimerDetails,
     TimerFilter,
@@ -32,230 +31,36 @@ from timergate.domain import (
     TokenGrant,
     User,
 )
+from timergate.domain.connections import ConnectionStatus, ProviderKind
 from timergate.providers import LocalProvider
 from timergate.store import TimerStore, open_store
 
-#: Add "postgresql" once timergate.store opens postgresql:// URLs.
-STORE_BACKENDS = ["sqlite"]
-POSTGRES_ENV = "TIMERGATE_TEST_POSTGRES_URL"
-
-T0 = datetime(2026, 3, 2, 8, 15, 30, 123_456, tzinfo=UTC)
+pytestmark = pytest.mark.parametrize("store_url", STORE_BACKENDS, indirect=True)
 
 
-# Backends: a fresh, empty database per test.
-
-
-async def _postgres_database(server_url: str) -> tuple[str, str]:
-    """Create an empty database on ``server_url``; return its URL and name."""
-    import asyncpg
-
-    name = f"timergate_test_{uuid.uuid4().hex[:12]}"
-    try:
-        conn = await asyncpg.connect(server_url, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        pytest.skip(f"PostgreSQL at {POSTGRES_ENV} does not answer: {exc}")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return urlsplit(server_url)._replace(path=f"/{name}").geturl(), name
-
-
-async def _drop_postgres_database(server_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The URL of an empty database for the backend under test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'timergate.db'}"
-    elif request.param == "postgresql":
-        server = os.environ.get(POSTGRES_ENV)
-        if not server:
-            pytest.skip(f"set {POSTGRES_ENV}=postgresql://user:pass@host/db to test PostgreSQL")
-        url, name = await _postgres_database(server)
-        yield url
-        await _drop_postgres_database(server, name)
-    else:  # pragma: no cover - a typo in STORE_BACKENDS
-        raise ValueError(f"no fixture for store backend {request.param!r}")
-
-
-def integrity_errors(url: str) -> tuple[type[BaseException], ...]:
-    """The driver's exceptions for a violated constraint."""
-    if url.startswith("sqlite"):
-        return (sqlite3.IntegrityError,)
-    import asyncpg
-
-    return (asyncpg.IntegrityConstraintViolationError,)
-
-
-async def applied_migrations(url: str) -> list[int]:
-    """The versions recorded in ``schema_migrations``, read past the store."""
-    if url.startswith("sqlite"):
-        path = urlsplit(url).path[1:]
-        with sqlite3.connect(path) as db:
-            return [v for (v,) in db.execute("SELECT version FROM schema_migrations ORDER BY 1")]
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        rows = await conn.fetch("SELECT version FROM schema_migrations ORDER BY 1")
-    finally:
-        await conn.close()
-    return [r[0] for r in rows]
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[TimerStore]:
-    s = open_store(store_url)
-    await s.connect()
-    yield s
-    await s.disconnect()
-
-
-@pytest.fixture
-async def alice(store: TimerStore) -> User:
-    (user,) = await store.grant_tokens([TokenGrant("alice", b"alice-hash", "tg_alic")], T0)
-    return user
-
-
-@pytest.fixture
-async def bob(store: TimerStore) -> User:
-    (user,) = await store.grant_tokens([TokenGrant("bob", b"bob-hash", "tg_bob0")], T0)
-    return user
-
-
-# Building blocks.
-
-FULL_DETAILS = TimerDetails(
-    description="Review 50% of PR #12 — naïve ünïcödé",
-    context=TimerContext("issue", "GH-12", "Login fails on Safari"),
-    tags=("review", "frontend", "ü"),
-    billable=False,
-)
-
-
-def make_timer(
-    user: User,
-    *,
-    state: TimerState = TimerState.PAUSED,
-    details: TimerDetails = FULL_DETAILS,
-    started_at: datetime = T0,
-    provider: str = "local",
-) -> Timer:
-    return Timer(
-        id="",
-        user_id=user.id,
-        provider=provider,
-        state=state,
-        details=details,
-        accumulated=timedelta(hours=1, microseconds=7),
-        running_since=started_at + timedelta(minutes=5, microseconds=1)
-        if state is TimerState.RUNNING
-        else None,
-        started_at=started_at,
-        updated_at=started_at + timedelta(seconds=1, microseconds=999_999),
-        version=3,
+async def test_ids_of_deleted_objects_are_never_handed_out_again(
+    store: TimerStore, alice: User
+) -> None:
+    """Deleting the newest timer, entry or connection frees no id: a client still holding the
+    old id (a retried cancel, another device's list) must never reach a newer object."""
+    (timer,) = await insert_timers(store, make_timer(alice))
+    (entry,) = await insert_entries(store, make_entry(alice))
+    connection = await store.add_connection(
+        alice.id, ProviderKind.NOKO, None, "http://noko.test", b"sealed", T0
     )
+    async with store.transaction() as tx:
+        await tx.delete_timer(alice.id, timer.id)
+        await tx.delete_entry(alice.id, entry.id)
+    assert await store.remove_connection(alice.id, connection.id)
 
-
-def make_entry(
-    user: User,
-    *,
-    details: TimerDetails = FULL_DETAILS,
-    timer_id: str | None = None,
-    entry_date: date = date(2026, 3, 2),
-    provider: str = "local",
-) -> TimeEntry:
-    return TimeEntry(
-        id="",
-        user_id=user.id,
-        provider=provider,
-        timer_id=timer_id,
-        details=details,
-        started_at=T0,
-        ended_at=T0 + timedelta(hours=2, microseconds=1),
-        duration_seconds=5400,
-        date=entry_date,
-        created_at=T0 + timedelta(hours=2, microseconds=2),
-        updated_at=T0 + timedelta(hours=2, microseconds=3),
-        version=1,
+    (next_timer,) = await insert_timers(store, make_timer(alice))
+    (next_entry,) = await insert_entries(store, make_entry(alice))
+    next_connection = await store.add_connection(
+        alice.id, ProviderKind.NOKO, None, "http://noko.test", b"sealed", T0
     )
-
-
-async def insert_timers(store: TimerStore, *timers: Timer) -> list[Timer]:
-    async with store.transaction() as tx:
-        return [await tx.insert_timer(t) for t in timers]
-
-
-async def insert_entries(store: TimerStore, *entries: TimeEntry) -> list[TimeEntry]:
-    async with store.transaction() as tx:
-        return [await tx.insert_entry(e) for e in entries]
-
-
-async def all_timers(store: TimerStore, user: User, f: TimerFilter, page: int = 2) -> list[Timer]:
-    """Every timer the filter matches, page by page, checking the pages fit together."""
-    return await _walk(lambda after: store.list_timers(user.id, f, first=page, after=after))
-
-
-async def all_entries(
-    store: TimerStore, user: User, f: EntryFilter, page: int = 2
-) -> list[TimeEntry]:
-    return await _walk(lambda after: store.list_entries(user.id, f, first=page, after=after))
-
-
-async def _walk(fetch: Any) -> list[Any]:
-    items: list[Any] = []
-    after: After | None = None
-    while True:
-        page: Page[Any] = await fetch(after)
-        items.extend(page.items)
-        if not page.has_next:
-            return items
-        assert page.items, "a page with more to come is never empty"
-        after = _after(page.items[-1])
-
-
-def _after(item: Timer | TimeEntry) -> After:
-    return After(item.started_at, item.id)
-
-
-# Migrations and connections.
-
-
-async def test_connect_applies_migrations_once(store_url: str) -> None:
-    """A fresh database is migrated on connect; reconnecting applies nothing twice."""
-    first = open_store(store_url)
-    await first.connect()
-    (user,) = await first.grant_tokens([TokenGrant("alice", b"h", "tg_")], T0)
-    (timer,) = await insert_timers(first, make_timer(user))
-    await first.disconnect()
-    versions = await applied_migrations(store_url)
-    assert versions and versions == list(range(1, len(versions) + 1))
-
-    for _ in range(2):
-        again = open_store(store_url)
-        await again.connect()
-        assert await again.get_timer(user.id, timer.id) == timer
-        await again.disconnect()
-    assert await applied_migrations(store_url) == versions
-
-
-async def test_store_refuses_work_before_connect(store_url: str) -> None:
-    """Using a store before connect() is a clear error, not a hang or a crash elsewhere."""
-    s = open_store(store_url)
-    with pytest.raises(RuntimeError, match="connect"):
-        await s.get_timer(1, "1")
-    with pytest.raises(RuntimeError, match="connect"):
-        async with s.transaction():
-            pass
+    assert int(next_timer.id) > int(timer.id)
+    assert int(next_entry.id) > int(entry.id)
+    assert next_connection.id > connection.id
 
 
 # Round trips.
@@ -470,214 +275,6 @@ async def test_cancelled_transaction_is_rolled_back(store: TimerStore, alice: Us
     assert await store.get_timer(alice.id, timer.id) == timer
 
 
-# Lists, filters and counts.
-
-
-async def test_timers_paginate_newest_first(store: TimerStore, alice: User) -> None:
-    """Pages run newest first; has_next and the after cursor walk them without gaps or repeats."""
-    made = await insert_timers(
-        store, *(make_timer(alice, started_at=T0 + timedelta(hours=i)) for i in range(5))
-    )
-    newest_first = [t.id for t in reversed(made)]
-
-    first = await store.list_timers(alice.id, TimerFilter(), first=2, after=None)
-    assert [t.id for t in first.items] == newest_first[:2] and first.has_next
-    second = await store.list_timers(
-        alice.id, TimerFilter(), first=2, after=_after(first.items[-1])
-    )
-    assert [t.id for t in second.items] == newest_first[2:4] and second.has_next
-    third = await store.list_timers(
-        alice.id, TimerFilter(), first=2, after=_after(second.items[-1])
-    )
-    assert [t.id for t in third.items] == newest_first[4:] and not third.has_next
-
-    exact = await store.list_timers(alice.id, TimerFilter(), first=5, after=None)
-    assert len(exact.items) == 5 and not exact.has_next
-    assert [t.id for t in await all_timers(store, alice, TimerFilter(), page=1)] == newest_first
-    assert first.items[0] == made[-1], "listed timers carry every field"
-
-
-async def test_entries_paginate_newest_first(store: TimerStore, alice: User) -> None:
-    """Entry pages run newest first with has_next and the after cursor."""
-    made = await insert_entries(store, *(make_entry(alice) for _ in range(3)))
-    page = await store.list_entries(alice.id, EntryFilter(), first=2, after=None)
-    assert [e.id for e in page.items] == [made[2].id, made[1].id] and page.has_next
-    rest = await store.list_entries(alice.id, EntryFilter(), first=2, after=_after(page.items[-1]))
-    assert rest.items == [made[0]] and not rest.has_next
-
-
-@pytest.fixture
-async def alices_timers(store: TimerStore, alice: User, bob: User) -> dict[str, Timer]:
-    """Alice's timers, with varied states, providers, contexts, starts and texts; and bob's."""
-    specs = {
-        "running": make_timer(
-            alice, state=TimerState.RUNNING, details=TimerDetails(description="Deploy 50% rollout")
-        ),
-        "percentless": make_timer(
-            alice,
-            details=TimerDetails(description="Deploy 500 rollout"),
-            started_at=T0 + timedelta(days=1),
-        ),
-        "underscore": make_timer(
-            alice,
-            details=TimerDetails(
-                description="rename snake_case",
-                context=TimerContext("issue", "GH-1", "Style"),
-            ),
-            started_at=T0 + timedelta(days=2),
-        ),
-        "no-underscore": make_timer(
-            alice,
-            state=TimerState.STOPPED,
-            details=TimerDetails(
-                description="rename snakeXcase",
-                context=TimerContext("issue", "GH-2", "Style"),
-            ),
-            started_at=T0 + timedelta(days=3),
-        ),
-        "titled": make_timer(
-            alice,
-            state=TimerState.STOPPED,
-            details=TimerDetails(context=TimerContext("project", "GH-1", "Quarterly REPORT")),
-            started_at=T0 + timedelta(days=4),
-            provider="toggl",
-        ),
-    }
-    made = await insert_timers(store, *specs.values())
-    await insert_timers(
-        store, make_timer(bob, details=TimerDetails(description="Deploy 50% rollout"))
-    )
-    return dict(zip(specs, made, strict=True))
-
-
-@pytest.mark.parametrize(
-    ("f", "expected"),
-    [
-        (TimerFilter(), ["titled", "no-underscore", "underscore", "percentless", "running"]),
-        (TimerFilter(states=(TimerState.RUNNING,)), ["running"]),
-        (
-            TimerFilter(states=(TimerState.PAUSED, TimerState.RUNNING)),
-            ["underscore", "percentless", "running"],
-        ),
-        (TimerFilter(provider="toggl"), ["titled"]),
-        (TimerFilter(provider="local", states=(TimerState.STOPPED,)), ["no-underscore"]),
-        (TimerFilter(context_type="issue"), ["no-underscore", "underscore"]),
-        (TimerFilter(context_id="GH-1"), ["titled", "underscore"]),
-        (TimerFilter(context_type="issue", context_id="GH-1"), ["underscore"]),
-        (
-            TimerFilter(started_from=T0 + timedelta(days=1)),
-            ["titled", "no-underscore", "underscore", "percentless"],
-        ),
-        (TimerFilter(started_to=T0 + timedelta(days=1)), ["running"]),
-        (
-            TimerFilter(
-                started_from=T0 + timedelta(days=1, microseconds=1),
-                started_to=T0 + timedelta(days=3, microseconds=1),
-            ),
-            ["no-underscore", "underscore"],
-        ),
-        (TimerFilter(text="%"), ["running"]),
-        (TimerFilter(text="50%"), ["running"]),
-        (TimerFilter(text="_"), ["underscore"]),
-        (TimerFilter(text="snake_c"), ["underscore"]),
-        (TimerFilter(text="deploy"), ["percentless", "running"]),
-        (TimerFilter(text="report"), ["titled"]),
-        (TimerFilter(text="\\"), []),
-        (TimerFilter(text="nothing like it"), []),
-    ],
-    ids=lambda v: repr(v) if isinstance(v, TimerFilter) else None,
-)
-async def test_timer_filters(
-    store: TimerStore,
-    alice: User,
-    alices_timers: dict[str, Timer],
-    f: TimerFilter,
-    expected: list[str],
-) -> None:
-    """Each filter selects the right timers (started range [from, to); % and _ literal), newest
-    first, and the count agrees with the list."""
-    names = {t.id: name for name, t in alices_timers.items()}
-    listed = await all_timers(store, alice, f)
-    assert [names[t.id] for t in listed] == expected
-    assert await store.count_timers(alice.id, f) == len(expected)
-
-
-async def test_text_filter_ignores_case_beyond_ascii(store: TimerStore, alice: User) -> None:
-    """The text filter matches case-insensitively, as the API promises, for accented letters too."""
-    (timer,) = await insert_timers(
-        store, make_timer(alice, details=TimerDetails(description="Überarbeitung ÉTÉ"))
-    )
-    for text in ("überarbeitung", "ÜBERARBEITUNG", "été"):
-        listed = await all_timers(store, alice, TimerFilter(text=text))
-        assert [t.id for t in listed] == [timer.id], text
-
-
-@pytest.fixture
-async def alices_entries(store: TimerStore, alice: User, bob: User) -> dict[str, TimeEntry]:
-    (timer,) = await insert_timers(store, make_timer(alice, state=TimerState.STOPPED))
-    specs = {
-        "march-1": make_entry(alice, entry_date=date(2026, 3, 1)),
-        "march-2-timer": make_entry(alice, entry_date=date(2026, 3, 2), timer_id=timer.id),
-        "march-3": make_entry(
-            alice,
-            entry_date=date(2026, 3, 3),
-            details=TimerDetails(description="100% done_ok"),
-            provider="toggl",
-        ),
-        "april": make_entry(alice, entry_date=date(2026, 4, 1), details=TimerDetails()),
-    }
-    made = await insert_entries(store, *specs.values())
-    await insert_entries(store, make_entry(bob, entry_date=date(2026, 3, 2)))
-    return dict(zip(specs, made, strict=True))
-
-
-@pytest.mark.parametrize(
-    ("f", "expected"),
-    [
-        (EntryFilter(), ["april", "march-3", "march-2-timer", "march-1"]),
-        (EntryFilter(date_from=date(2026, 3, 2)), ["april", "march-3", "march-2-timer"]),
-        (EntryFilter(date_to=date(2026, 3, 2)), ["march-2-timer", "march-1"]),
-        (
-            EntryFilter(date_from=date(2026, 3, 2), date_to=date(2026, 3, 3)),
-            ["march-3", "march-2-timer"],
-        ),
-        (EntryFilter(date_from=date(2026, 3, 4), date_to=date(2026, 3, 31)), []),
-        (EntryFilter(provider="toggl"), ["march-3"]),
-        (EntryFilter(context_type="issue", context_id="GH-12"), ["march-2-timer", "march-1"]),
-        (EntryFilter(text="100%"), ["march-3"]),
-        (EntryFilter(text="_"), ["march-3"]),
-        (EntryFilter(text="SAFARI"), ["march-2-timer", "march-1"]),
-        (EntryFilter(timer_id="no-such-timer"), []),
-        (EntryFilter(timer_id="\uff11"), []),  # a fullwidth 1 is not timer 1
-        (EntryFilter(timer_id="9" * 30), []),
-    ],
-    ids=lambda v: repr(v) if isinstance(v, EntryFilter) else None,
-)
-async def test_entry_filters(
-    store: TimerStore,
-    alice: User,
-    alices_entries: dict[str, TimeEntry],
-    f: EntryFilter,
-    expected: list[str],
-) -> None:
-    """Each entry filter (dates inclusive, literal % and _) selects the right entries; counts agree."""
-    names = {e.id: name for name, e in alices_entries.items()}
-    listed = await all_entries(store, alice, f)
-    assert [names[e.id] for e in listed] == expected
-    assert await store.count_entries(alice.id, f) == len(expected)
-
-
-async def test_entries_filter_by_timer(
-    store: TimerStore, alice: User, alices_entries: dict[str, TimeEntry]
-) -> None:
-    """Filtering by timer id finds the entry that timer produced, and only that."""
-    timer_id = alices_entries["march-2-timer"].timer_id
-    assert timer_id is not None
-    f = EntryFilter(timer_id=timer_id)
-    assert await all_entries(store, alice, f) == [alices_entries["march-2-timer"]]
-    assert await store.count_entries(alice.id, f) == 1
-
-
 # Users and tokens.
 
 
@@ -746,6 +343,55 @@ async def test_revocations_are_logged_in_order_for_other_instances(
         assert await other.revocations_after(logged[0].seq) == logged[1:]
     finally:
         await other.disconnect()
+
+
+async def test_connections_belong_to_their_user_and_keep_sealed_credentials(
+    store: TimerStore, alice: User, bob: User
+) -> None:
+    """A vendor connection reads back as added, only for its user; its status, provider state
+    and sealed credentials change as asked; removing it removes its state."""
+    later = T0 + timedelta(seconds=1, microseconds=1)
+    made = await store.add_connection(
+        alice.id, ProviderKind.NOKO, "Work", "https://api.nokotime.com", b"sealed-1", T0
+    )
+    assert (made.user_id, made.kind, made.label, made.status) == (
+        alice.id,
+        ProviderKind.NOKO,
+        "Work",
+        ConnectionStatus.ACTIVE,
+    )
+    assert made.created_at == made.updated_at == T0
+    assert await store.list_connections(alice.id) == [made]
+    assert await store.get_connection(alice.id, made.id) == (made, b"sealed-1")
+    assert await store.list_connections(bob.id) == []
+    assert await store.get_connection(bob.id, made.id) is None
+    assert (
+        await store.update_connection(bob.id, made.id, later, status=ConnectionStatus.ACTIVE)
+        is None
+    )
+
+    failed = await store.update_connection(
+        alice.id, made.id, later, status=ConnectionStatus.AUTH_FAILED
+    )
+    assert failed == replace(made, status=ConnectionStatus.AUTH_FAILED, updated_at=later)
+    renewed = await store.update_connection(alice.id, made.id, later, sealed_credentials=b"s-2")
+    assert renewed == failed
+    assert await store.get_connection(alice.id, made.id) == (failed, b"s-2")
+
+    await store.put_provider_state(made.id, "paused", '{"at": 1}')
+    await store.put_provider_state(made.id, "paused", '{"at": 2}')
+    assert await store.get_provider_state(made.id, "paused") == '{"at": 2}'
+    await store.put_provider_state(made.id, "paused", None)
+    assert await store.get_provider_state(made.id, "paused") is None
+
+    assert await store.reseal_credentials(lambda old: b"re:" + old) == 1
+    assert await store.get_connection(alice.id, made.id) == (failed, b"re:s-2")
+
+    await store.put_provider_state(made.id, "paused", "x")
+    assert not await store.remove_connection(bob.id, made.id)
+    assert await store.remove_connection(alice.id, made.id)
+    assert await store.list_connections(alice.id) == []
+    assert await store.get_provider_state(made.id, "paused") is None
 
 
 async def test_set_time_zone(store: TimerStore, alice: User, bob: User) -> None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from timergate.domain.limits import MAX_DURATION_SECONDS, check_aware, check_duration_seconds
+from timergate.domain.limits import (
+    INSTANTS_BEFORE,
+    MAX_DURATION_SECONDS,
+    check_date,
+    check_duration_seconds,
+    check_instant,
+)
 from timergate.domain.timer import (
     UNSET,
     TimeEntry,
@@ -37,7 +43,7 @@ class EntryChanges:
 def _span(
     started_at: datetime, ended_at: datetime | None, duration_seconds: int | None, prefix: str
 ) -> tuple[datetime, datetime, int]:
-    started_at = check_aware(started_at, field=f"{prefix}.startedAt").astimezone(UTC)
+    started_at = check_instant(started_at, field=f"{prefix}.startedAt")
     if duration_seconds is not None:
         check_duration_seconds(duration_seconds, field=f"{prefix}.durationSeconds")
     if ended_at is None:
@@ -45,8 +51,16 @@ def _span(
             raise BadUserInput(
                 f"Give {prefix}.endedAt or {prefix}.durationSeconds.", field=f"{prefix}.endedAt"
             )
-        return started_at, started_at + timedelta(seconds=duration_seconds), duration_seconds
-    ended_at = check_aware(ended_at, field=f"{prefix}.endedAt").astimezone(UTC)
+        duration = timedelta(seconds=duration_seconds)
+        # Compared before adding: the sum itself could leave datetime's range.
+        if duration >= INSTANTS_BEFORE - started_at:
+            raise BadUserInput(
+                f"{prefix}.startedAt plus {prefix}.durationSeconds ends at or after "
+                f"{INSTANTS_BEFORE.isoformat()}, the end of the accepted range.",
+                field=f"{prefix}.durationSeconds",
+            )
+        return started_at, started_at + duration, duration_seconds
+    ended_at = check_instant(ended_at, field=f"{prefix}.endedAt")
     if ended_at < started_at:
         raise BadUserInput(
             f"{prefix}.endedAt ({ended_at.isoformat()}) is before {prefix}.startedAt "
@@ -86,7 +100,11 @@ def new_entry(
         started_at=start,
         ended_at=end,
         duration_seconds=duration,
-        date=entry_date or local_date(start, time_zone),
+        date=(
+            local_date(start, time_zone)
+            if entry_date is None
+            else check_date(entry_date, field="input.date")
+        ),
         created_at=now,
         updated_at=now,
         version=1,
@@ -117,7 +135,7 @@ def edit_entry(
     if isinstance(changes.date, Unset):
         entry_date = local_date(start, time_zone) if start != entry.started_at else entry.date
     else:
-        entry_date = changes.date
+        entry_date = check_date(changes.date, field="input.date")
     details = changed_details(entry.details, changes)
     edited = replace(
         entry,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
+from timergate.domain.limits import check_date, check_instant
 from timergate.domain.timer import TimerState
 
 __all__ = ["After", "EntryFilter", "Page", "Position", "TimerFilter"]
@@ -23,6 +24,12 @@ class TimerFilter:
     started_to: datetime | None = None
     text: str | None = None
 
+    def __post_init__(self) -> None:
+        # Bounds outside the accepted range are refused, not clamped: leave one out instead.
+        for name, value in (("startedFrom", self.started_from), ("startedTo", self.started_to)):
+            if value is not None:
+                check_instant(value, field=f"filter.{name}")
+
 
 @dataclass(frozen=True, slots=True)
 class EntryFilter:
@@ -33,6 +40,11 @@ class EntryFilter:
     date_to: date | None = None
     text: str | None = None
     timer_id: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in (("dateFrom", self.date_from), ("dateTo", self.date_to)):
+            if value is not None:
+                check_date(value, field=f"filter.{name}")
 
 
 @dataclass(frozen=True, slots=True)

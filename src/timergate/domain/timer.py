@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from timergate.domain.limits import check_date, check_duration
 from timergate.errors import Conflict, InvalidTransition
 
 __all__ = [
@@ -239,6 +240,10 @@ def log(
     billable: bool | None = None,
 ) -> tuple[Timer, TimeEntry]:
     """Like :func:`stop`, with the entry's description, date, duration and billable chosen."""
+    if duration is not None:
+        check_duration(duration, field="input.durationSeconds")
+    if entry_date is not None:
+        check_date(entry_date, field="input.date")
     stopped = _close(timer, now, "log")
     entry = _entry_for(stopped, now, time_zone=time_zone)
     details = entry.details
@@ -306,7 +311,7 @@ def update(timer: Timer, changes: TimerChanges, now: datetime) -> Timer:
                 "The elapsed time can only be set while the timer is PAUSED; pause it first.",
                 state=timer.state.value,
             )
-        accumulated = changes.elapsed
+        accumulated = check_duration(changes.elapsed, field="input.elapsedSeconds")
     if details == timer.details and accumulated == timer.accumulated:
         return timer
     return replace(

@@ -7,10 +7,11 @@ from typing import Any
 import strawberry
 from strawberry.types.unset import UnsetType
 
-from timergate.domain.connections import ProviderKind
+from timergate.domain.connections import Connection, ProviderKind
 from timergate.domain.limits import check_text
 from timergate.errors import BadUserInput
 from timergate.graphql.connection_types import ConnectionNode
+from timergate.graphql.inputs import IDEMPOTENCY_KEY_DESCRIPTION, idempotency
 from timergate.graphql.types import Info
 
 __all__ = ["ConnectionMutation"]
@@ -96,6 +97,9 @@ class ConnectProviderInput:
         "addresses must be allowed by the gateway's operator.",
     )
     credentials: ProviderCredentialsInput
+    idempotency_key: str | None = strawberry.field(
+        default=strawberry.UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.type
@@ -106,6 +110,9 @@ class ConnectProviderPayload:
 @strawberry.input
 class DisconnectProviderInput:
     id: strawberry.ID
+    idempotency_key: str | None = strawberry.field(
+        default=strawberry.UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.type
@@ -165,8 +172,13 @@ class ConnectionMutation:
             if input.label is None
             else check_text(input.label, field="input.label", max_length=_MAX_LABEL_LENGTH)
         )
-        connection = await ctx.gateway.connections.connect(
-            ctx.viewer, kind, credentials, label=label, base_url=input.base_url
+        connection = await ctx.gateway.keys.run(
+            ctx.viewer,
+            idempotency(input, "connectProvider"),
+            Connection,
+            lambda: ctx.gateway.connections.connect(
+                ctx.viewer, kind, credentials, label=label, base_url=input.base_url
+            ),
         )
         return ConnectProviderPayload(connection=ConnectionNode.of(connection))
 
@@ -178,5 +190,10 @@ class ConnectionMutation:
         self, info: Info, input: DisconnectProviderInput
     ) -> DisconnectProviderPayload:
         ctx = info.context
-        await ctx.gateway.connections.disconnect(ctx.viewer, input.id)
+        await ctx.gateway.keys.run(
+            ctx.viewer,
+            idempotency(input, "disconnectProvider"),
+            Connection,
+            lambda: ctx.gateway.connections.disconnect(ctx.viewer, input.id),
+        )
         return DisconnectProviderPayload(id=input.id)

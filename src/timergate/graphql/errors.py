@@ -14,6 +14,9 @@ __all__ = ["INTERNAL_MESSAGE", "ErrorCodes", "coded_error"]
 
 _log = logging.getLogger("timergate.graphql")
 
+#: How graphql-core begins the message for a literal that its type refused.
+_LITERAL_REFUSED = "Expected value of type "
+
 INTERNAL_MESSAGE = "Internal server error; it has been logged. Retry, or report it if it persists."
 
 
@@ -55,6 +58,10 @@ def coded_error(
             return error
         code = _request_error_code(error.message)
         return _with(error, error.message, {**(error.extensions or {}), "code": code})
+    if error.path is None and error.message.startswith(_LITERAL_REFUSED):
+        # graphql-core reports a literal that a scalar's parser raised on (a DateTime past year
+        # 9999, say) with the exception attached: the client's value, not a bug of ours.
+        return _with(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
     _log.error(
         "unexpected error in operation %r for user %r at path %s",
         operation,

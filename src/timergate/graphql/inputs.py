@@ -5,6 +5,9 @@ Field paths in errors (``input.description``) name what the client sent.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import json
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
@@ -14,8 +17,11 @@ from strawberry.types.unset import UnsetType
 from timergate import domain
 from timergate.domain import UNSET as DOMAIN_UNSET
 from timergate.domain import GlobalId, InvalidGlobalId, Unset, decode_global_id
+from timergate.domain.idempotency import IdempotencyKey
 from timergate.domain.ids import Kind
 from timergate.domain.limits import (
+    DATE_RANGE,
+    INSTANT_RANGE,
     MAX_CONTEXT_FIELD_LENGTH,
     MAX_CONTEXT_TITLE_LENGTH,
     check_description,
@@ -46,6 +52,15 @@ __all__ = [
 T = TypeVar("T")
 UNSET = strawberry.UNSET
 
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "Your unique key for this request (a UUID, say). A retry with the same key changes "
+    "nothing more and answers as the first did; the same key with a different request is "
+    "refused with CONFLICT. Keys are remembered for 24 hours."
+)
+#: What every instant and date field accepts, said in its description.
+_INSTANT = f"With a UTC offset; instants run {INSTANT_RANGE}."
+_DATE = f"Dates run {DATE_RANGE}."
+
 
 @strawberry.input(description="What the time is for, in the provider's terms.")
 class TimerContextInput:
@@ -69,12 +84,18 @@ class StartTimerInput:
     tags: list[str] | None = UNSET
     billable: bool | None = UNSET
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class PauseTimerInput:
     id: strawberry.ID
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -84,24 +105,36 @@ class StopTimerInput:
     )
     description: str | None = UNSET
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class LogTimerInput:
     id: strawberry.ID
     description: str | None = UNSET
-    date: date | None = strawberry.field(default=UNSET, description="Defaults to the start's day.")
+    date: date | None = strawberry.field(
+        default=UNSET, description=f"Defaults to the start's day. {_DATE}"
+    )
     duration_seconds: int | None = strawberry.field(
-        default=UNSET, description="Record this instead of the elapsed time (e.g. rounded)."
+        default=UNSET,
+        description="Record this instead of the elapsed time (e.g. rounded); 0 to 366 days.",
     )
     billable: bool | None = UNSET
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class CancelTimerInput:
     id: strawberry.ID
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -111,8 +144,13 @@ class UpdateTimerInput:
     context: TimerContextInput | None = UNSET
     tags: list[str] | None = UNSET
     billable: bool | None = UNSET
-    elapsed_seconds: int | None = strawberry.field(default=UNSET, description="Only while PAUSED.")
+    elapsed_seconds: int | None = strawberry.field(
+        default=UNSET, description="Only while PAUSED; 0 to 366 days."
+    )
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -122,41 +160,59 @@ class CreateTimeEntryInput:
         description="Where the entry is recorded: a connection's id; leave out for "
         "timergate's own store.",
     )
-    started_at: datetime
+    started_at: datetime = strawberry.field(description=_INSTANT)
     ended_at: datetime | None = strawberry.field(
-        default=UNSET, description="Give this or durationSeconds (or both)."
+        default=UNSET, description=f"Give this or durationSeconds (or both). {_INSTANT}"
     )
-    duration_seconds: int | None = UNSET
-    date: date | None = strawberry.field(default=UNSET, description="Defaults to the start's day.")
+    duration_seconds: int | None = strawberry.field(
+        default=UNSET, description="0 to 366 days; the end it derives must stay in range."
+    )
+    date: date | None = strawberry.field(
+        default=UNSET, description=f"Defaults to the start's day. {_DATE}"
+    )
     description: str | None = UNSET
     context: TimerContextInput | None = UNSET
     tags: list[str] | None = UNSET
     billable: bool | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class UpdateTimeEntryInput:
     id: strawberry.ID
-    started_at: datetime | None = UNSET
-    ended_at: datetime | None = UNSET
-    duration_seconds: int | None = UNSET
-    date: date | None = UNSET
+    started_at: datetime | None = strawberry.field(default=UNSET, description=_INSTANT)
+    ended_at: datetime | None = strawberry.field(default=UNSET, description=_INSTANT)
+    duration_seconds: int | None = strawberry.field(
+        default=UNSET, description="0 to 366 days; the end it derives must stay in range."
+    )
+    date: date | None = strawberry.field(default=UNSET, description=_DATE)
     description: str | None = UNSET
     context: TimerContextInput | None = UNSET
     tags: list[str] | None = UNSET
     billable: bool | None = UNSET
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class DeleteTimeEntryInput:
     id: strawberry.ID
     expected_version: int | None = UNSET
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
 class UpdateViewerInput:
     time_zone: str | None = strawberry.field(default=UNSET, description="An IANA name.")
+    idempotency_key: str | None = strawberry.field(
+        default=UNSET, description=IDEMPOTENCY_KEY_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -170,8 +226,12 @@ class TimerFilter:
     states: list[TimerStateEnum] | None = None  # type: ignore[valid-type]
     provider: str | None = None
     context: TimerContextFilter | None = None
-    started_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
-    started_to: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    started_from: datetime | None = strawberry.field(
+        default=None, description=f"Inclusive. {_INSTANT}"
+    )
+    started_to: datetime | None = strawberry.field(
+        default=None, description=f"Exclusive. {_INSTANT}"
+    )
     text: str | None = strawberry.field(
         default=None, description="Matches description or context title, case-insensitively."
     )
@@ -181,8 +241,8 @@ class TimerFilter:
 class TimeEntryFilter:
     provider: str | None = None
     context: TimerContextFilter | None = None
-    date_from: date | None = strawberry.field(default=None, description="Inclusive.")
-    date_to: date | None = strawberry.field(default=None, description="Inclusive.")
+    date_from: date | None = strawberry.field(default=None, description=f"Inclusive. {_DATE}")
+    date_to: date | None = strawberry.field(default=None, description=f"Inclusive. {_DATE}")
     text: str | None = None
     timer_id: strawberry.ID | None = None
 
@@ -270,3 +330,29 @@ def details(source: _DetailFields) -> domain.TimerDetails:
 def not_found(label: str) -> NotFound:
     """The one answer for a missing object and for another user's object."""
     return NotFound(f"No {label} with that id; it may have been removed.")
+
+
+def idempotency(input: object, operation: str) -> IdempotencyKey | None:
+    """The input's idempotency key with a fingerprint of the rest of the request."""
+    key = getattr(input, "idempotency_key", UNSET)
+    if key is None or isinstance(key, UnsetType):
+        return None
+    request = json.dumps(_canonical(input), sort_keys=True, separators=(",", ":"))
+    return IdempotencyKey.of(key, operation, request, field="input.idempotencyKey")
+
+
+def _canonical(value: object) -> object:
+    """``value`` as plain data, fields left out omitted (the key itself too)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name != "idempotency_key" and not isinstance(getattr(value, f.name), UnsetType)
+        }
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

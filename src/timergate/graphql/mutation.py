@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 import strawberry
 from strawberry.types.unset import UnsetType
 
-from timergate.domain import GlobalId, TimerChanges, Unset
+from timergate.domain import GlobalId, TimerChanges, Unset, User
 from timergate.domain.entry import EntryChanges
-from timergate.domain.limits import check_aware, check_duration_seconds, check_time_zone
+from timergate.domain.limits import (
+    check_date,
+    check_duration_seconds,
+    check_instant,
+    check_time_zone,
+)
 from timergate.errors import BadUserInput
 from timergate.graphql import inputs
 from timergate.graphql.connections import ConnectionMutation
@@ -150,10 +155,13 @@ class Mutation(ConnectionMutation):
                 gid.provider,
                 gid.native_id,
                 expected_version=optional(input.expected_version),
+                idempotency=inputs.idempotency(input, "startTimer"),
             )
         else:
             details = inputs.details(input)
-            outcome = await ctx.gateway.timers.start(user, input.provider, details)
+            outcome = await ctx.gateway.timers.start(
+                user, input.provider, details, idempotency=inputs.idempotency(input, "startTimer")
+            )
         return StartTimerPayload.of(outcome, ctx.now)
 
     @strawberry.mutation(description="Pause a RUNNING timer; pausing a PAUSED one changes nothing.")
@@ -165,6 +173,7 @@ class Mutation(ConnectionMutation):
             gid.provider,
             gid.native_id,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "pauseTimer"),
         )
         return PauseTimerPayload(timer=TimerNode.of(timer, ctx.now))
 
@@ -187,6 +196,7 @@ class Mutation(ConnectionMutation):
             gid.native_id if gid else None,
             description=description,
             expected_version=expected,
+            idempotency=inputs.idempotency(input, "stopTimer"),
         )
         ctx.report(info.path.as_list(), outcome.failures)
         result = outcome.result
@@ -205,9 +215,10 @@ class Mutation(ConnectionMutation):
                 field="input.durationSeconds",
             )
         billable = inputs.flag(input.billable, "input.billable")
+        entry_date = optional(input.date)
         request = LogRequest(
             description=inputs.description(input.description, "input.description"),
-            date=optional(input.date),
+            date=None if entry_date is None else check_date(entry_date, field="input.date"),
             duration=duration,
             billable=None if not isinstance(billable, bool) else billable,
         )
@@ -217,6 +228,7 @@ class Mutation(ConnectionMutation):
             gid.native_id,
             request,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "logTimer"),
         )
         assert result.timer is not None and result.entry is not None
         return LogTimerPayload(
@@ -232,6 +244,7 @@ class Mutation(ConnectionMutation):
             gid.provider,
             gid.native_id,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "cancelTimer"),
         )
         return CancelTimerPayload(id=input.id)
 
@@ -259,6 +272,7 @@ class Mutation(ConnectionMutation):
             gid.native_id,
             changes,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "updateTimer"),
         )
         return UpdateTimerPayload(timer=TimerNode.of(timer, info.context.now))
 
@@ -266,16 +280,20 @@ class Mutation(ConnectionMutation):
     async def create_time_entry(self, info: Info, input: CreateTimeEntryInput) -> TimeEntryPayload:
         ctx = info.context
         details = inputs.details(input)
+        ended_at, entry_date = optional(input.ended_at), optional(input.date)
         entry = await ctx.gateway.timers.create_entry(
             ctx.viewer,
             input.provider,
             NewEntry(
                 details=details,
-                started_at=input.started_at,
-                ended_at=optional(input.ended_at),
+                started_at=check_instant(input.started_at, field="input.startedAt"),
+                ended_at=None
+                if ended_at is None
+                else check_instant(ended_at, field="input.endedAt"),
                 duration_seconds=optional(input.duration_seconds),
-                date=optional(input.date),
+                date=None if entry_date is None else check_date(entry_date, field="input.date"),
             ),
+            idempotency=inputs.idempotency(input, "createTimeEntry"),
         )
         return TimeEntryPayload(entry=TimeEntryNode.of(entry))
 
@@ -300,6 +318,7 @@ class Mutation(ConnectionMutation):
             gid.native_id,
             changes,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "updateTimeEntry"),
         )
         return TimeEntryPayload(entry=TimeEntryNode.of(entry))
 
@@ -313,6 +332,7 @@ class Mutation(ConnectionMutation):
             gid.provider,
             gid.native_id,
             expected_version=optional(input.expected_version),
+            idempotency=inputs.idempotency(input, "deleteTimeEntry"),
         )
         return DeleteTimeEntryPayload(id=input.id)
 
@@ -324,7 +344,13 @@ class Mutation(ConnectionMutation):
             zone = check_time_zone(
                 _not_null(input.time_zone, "input.timeZone"), field="input.timeZone"
             )
-            user = await ctx.gateway.set_time_zone(user, zone)
+            viewer = user
+            user = await ctx.gateway.keys.run(
+                user,
+                inputs.idempotency(input, "updateViewer"),
+                User,
+                lambda: ctx.gateway.set_time_zone(viewer, zone),
+            )
         return UpdateViewerPayload(viewer=Viewer.of(user))
 
 
@@ -340,5 +366,7 @@ def _given_not_null(value: T | UnsetType | None, field: str) -> T | Unset:
         return inputs.DOMAIN_UNSET
     checked = _not_null(value, field)
     if isinstance(checked, datetime):
-        check_aware(checked, field=field)
+        return check_instant(checked, field=field)  # type: ignore[return-value]
+    if isinstance(checked, date):
+        return check_date(checked, field=field)  # type: ignore[return-value]
     return checked

@@ -7,7 +7,6 @@ import strawberry
 from timergate.domain import EntryFilter as DomainEntryFilter
 from timergate.domain import Position
 from timergate.domain import TimerFilter as DomainTimerFilter
-from timergate.domain.limits import check_aware
 from timergate.errors import BadUserInput
 from timergate.graphql import inputs
 from timergate.graphql.inputs import TimeEntryFilter, TimerFilter
@@ -48,9 +47,7 @@ def _page_args(first: int, after: str | None) -> Position | None:
 def _timer_filter(f: TimerFilter | None) -> DomainTimerFilter:
     if f is None:
         return DomainTimerFilter()
-    for name, value in (("startedFrom", f.started_from), ("startedTo", f.started_to)):
-        if value is not None:
-            check_aware(value, field=f"filter.{name}")
+    # The domain's filter refuses instants and dates out of range (BadUserInput, by field).
     return DomainTimerFilter(
         states=tuple(f.states or ()),
         provider=f.provider,
@@ -153,8 +150,11 @@ class Query:
 
     @strawberry.field(
         description="The viewer's time entries across every provider that lists them, newest "
-        "first (by when the work started). A connection that cannot be reached is left out "
-        "and reported as an error beside the data."
+        "first by when the work started, then by id, as a timesheet reads (an entry typed in "
+        "today for last Monday sits with last Monday). A cursor holds its entry's place in "
+        "that order, so entries added or edited while you page neither repeat nor hide the "
+        "ones still to come. A connection that cannot be reached is left out and reported as "
+        "an error beside the data."
     )
     async def time_entries(
         self,

@@ -14,13 +14,13 @@ from datetime import datetime
 import strawberry
 
 from timergate.domain.events import TimerEvent, TimerEventType
-from timergate.errors import TimergateError
+from timergate.errors import ShuttingDown, TimergateError
 from timergate.graphql import inputs
 from timergate.graphql.types import Info, TimeEntryNode, TimerNode
 from timergate.live.feeds import EventFeed, Tick, TickFeed
 from timergate.live.subscriptions import EventSubscription, TickSubscription
 
-__all__ = ["SlowConsumer", "Subscription", "TickNode", "TimerEventNode"]
+__all__ = ["EventsMissed", "SlowConsumer", "Subscription", "TickNode", "TimerEventNode"]
 
 TimerEventTypeEnum = strawberry.enum(TimerEventType, name="TimerEventType")
 
@@ -29,6 +29,12 @@ class SlowConsumer(TimergateError):
     """The subscriber read too slowly and events piled up past the bound."""
 
     code = "SLOW_CONSUMER"
+
+
+class EventsMissed(TimergateError):
+    """The gateway lost its broker for a while; events of that time cannot be replayed."""
+
+    code = "EVENTS_MISSED"
 
 
 @strawberry.type(name="TimerTick")
@@ -96,6 +102,8 @@ class Subscription:
             provider=target.provider if target else None,
             interval=interval_seconds,
         )
+        draining = ctx.gateway.draining
+        stop_waking = draining.on_drain(ready.set)
         try:
             while True:
                 await ready.wait()
@@ -104,7 +112,10 @@ class Subscription:
                     yield TickNode.of(tick)
                 if feed.ended:
                     return
+                if draining.started:
+                    raise ShuttingDown()
         finally:
+            stop_waking()
             await subscription.close()
 
     @strawberry.subscription(
@@ -121,6 +132,8 @@ class Subscription:
 
         feed = EventFeed(wake)
         subscription = await EventSubscription.open(ctx.gateway, ctx.viewer, feed)
+        draining = ctx.gateway.draining
+        stop_waking = draining.on_drain(ready.set)
         try:
             while True:
                 await ready.wait()
@@ -132,5 +145,14 @@ class Subscription:
                         "Too many undelivered events: this subscriber reads too slowly. "
                         "Resubscribe and re-read the current state."
                     )
+                if feed.missed:
+                    raise EventsMissed(
+                        "This gateway lost its connection to the event broker for a while, "
+                        "so changes made meanwhile were not delivered: re-read the current "
+                        "state and subscribe again."
+                    )
+                if draining.started:
+                    raise ShuttingDown()
         finally:
+            stop_waking()
             await subscription.close()

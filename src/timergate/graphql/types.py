@@ -36,6 +36,8 @@ Info = strawberry.Info[RequestContext, None]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR_FIRST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+_CURSOR_LAST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
 
 
 def encode_cursor(item: domain.Timer | domain.TimeEntry) -> str:
@@ -57,6 +59,10 @@ def decode_cursor(cursor: str) -> Position | None:
     except (ValueError, OverflowError):
         return None
     if version != "p1" or not provider or not native:
+        return None
+    # Providers step a day or a second past a cursor; near the calendar's ends that would
+    # overflow, and no list item of ours starts there.
+    if not _CURSOR_FIRST <= at <= _CURSOR_LAST:
         return None
     return Position(at, provider, native)
 
@@ -230,7 +236,12 @@ class TimerConnection:
     def nodes(self) -> list[TimerNode]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many timers match the filter, on all pages.")
+    @strawberry.field(
+        description="How many timers match the filter, on all pages. In timergate's own store "
+        "it is exact and, with no filter or only `provider` and `states`, comes from counts kept "
+        "with every write, so it costs the same however long the history; other filters count "
+        "their matches through an index, so the cost follows the matches, not the history."
+    )
     async def total_count(self) -> int:
         return await self.count()
 
@@ -251,7 +262,12 @@ class TimeEntryConnection:
     def nodes(self) -> list[TimeEntryNode]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many entries match the filter, on all pages.")
+    @strawberry.field(
+        description="How many entries match the filter, on all pages. In timergate's own store "
+        "it is exact and, with no filter or only `provider`, comes from counts kept with every "
+        "write, so it costs the same however long the history; other filters count their "
+        "matches through an index, so the cost follows the matches, not the history."
+    )
     async def total_count(self) -> int:
         return await self.count()
 

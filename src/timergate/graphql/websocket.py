@@ -57,6 +57,7 @@ __all__ = [
     "GRAPHQL_TRANSPORT_WS",
     "GRAPHQL_WS",
     "MAX_OPERATIONS_PER_CONNECTION",
+    "SHUTDOWN_CLOSE",
     "SLOW_CONSUMER_CLOSE",
     "WebSocketEndpoint",
 ]
@@ -70,6 +71,11 @@ _PROTOCOLS = (GRAPHQL_TRANSPORT_WS, GRAPHQL_WS)
 MAX_OPERATIONS_PER_CONNECTION = 100
 #: Close code and reason for a subscriber whose undelivered events passed the bound.
 SLOW_CONSUMER_CLOSE = (1008, "Slow consumer: too many undelivered events; reconnect and re-read")
+#: Close code and reason for every socket when the instance shuts down. 1012 (Service Restart)
+#: says the server is going away for now and the client should reconnect, which graphql-ws
+#: and browsers' reconnecting clients do (another instance answers behind a load balancer);
+#: 1001 (Going Away) is also what a browser sends when a page closes, so says less.
+SHUTDOWN_CLOSE = (1012, "Service Restart: reconnect and re-read")
 
 
 class WebSocketEndpoint:
@@ -94,6 +100,16 @@ class WebSocketEndpoint:
             allowed_browser_origins(settings.allowed_origins, settings.host, settings.port)
         )
         self._tick_plans: OrderedDict[tuple[str, str | None], Any] = OrderedDict()
+        self._open: set[_Connection] = set()
+        gateway.draining.on_drain(self._close_all)
+
+    async def _close_all(self) -> None:
+        """Close every socket with :data:`SHUTDOWN_CLOSE` (the instance is draining)."""
+        for connection in list(self._open):
+            try:
+                await connection.close(*SHUTDOWN_CLOSE)
+            except Exception:
+                _log.debug("a websocket was gone before it could be closed", exc_info=True)
 
     def origin_allowed(self, scope: Scope) -> bool:
         """Browsers send ``Origin``; only the origins CORS allows may connect.
@@ -140,7 +156,16 @@ class WebSocketEndpoint:
                 {"type": "websocket.close", "code": 4406, "reason": "Subprotocol not acceptable"}
             )
             return
-        await _Connection(self, protocol, send, client_address(scope)).serve(receive)
+        if self.gateway.draining.started:
+            code, reason = SHUTDOWN_CLOSE
+            await send({"type": "websocket.close", "code": code, "reason": reason})
+            return
+        connection = _Connection(self, protocol, send, client_address(scope))
+        self._open.add(connection)
+        try:
+            await connection.serve(receive)
+        finally:
+            self._open.discard(connection)
 
 
 class _Connection:

@@ -39,18 +39,20 @@ class TickFeed:
     __slots__ = ("_pending", "_wake", "ended")
 
     def __init__(self, wake: Wake) -> None:
-        self._pending: dict[str, Tick] = {}
+        # Keyed by provider and id: ids are only unique within their provider.
+        self._pending: dict[tuple[str, str], Tick] = {}
         self._wake = wake
         self.ended = False
 
     def put(self, tick: Tick) -> None:
         pending = self._pending
+        key = (tick.timer.provider, tick.timer.id)
         # A final tick is never replaced by a regular one that raced it.
-        previous = pending.get(tick.timer.id)
+        previous = pending.get(key)
         if previous is not None and previous.final and not tick.final:
             return
         was_empty = not pending
-        pending[tick.timer.id] = tick
+        pending[key] = tick
         if was_empty:
             self._wake()
 
@@ -72,9 +74,13 @@ class TickFeed:
 
 
 class EventFeed:
-    """Every undelivered event in order, up to ``limit``."""
+    """Every undelivered event in order, up to ``limit``.
 
-    __slots__ = ("_limit", "_pending", "_wake", "ended", "overflowed")
+    ``missed`` is set when events may have been lost on the way (the broker was away): the
+    subscriber is told to re-read, as for an overflow.
+    """
+
+    __slots__ = ("_limit", "_pending", "_wake", "ended", "missed", "overflowed")
 
     def __init__(self, wake: Wake, limit: int = MAX_PENDING_EVENTS) -> None:
         self._pending: deque[TimerEvent] = deque()
@@ -82,6 +88,7 @@ class EventFeed:
         self._limit = limit
         self.ended = False
         self.overflowed = False
+        self.missed = False
 
     def put(self, event: TimerEvent) -> None:
         if len(self._pending) >= self._limit:
@@ -92,6 +99,10 @@ class EventFeed:
 
     def end(self) -> None:
         self.ended = True
+        self._wake()
+
+    def miss(self) -> None:
+        self.missed = True
         self._wake()
 
     def take(self) -> list[TimerEvent]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from timergate import domain
 from timergate.domain import (
@@ -19,6 +21,7 @@ from timergate.domain import (
 )
 from timergate.domain.connections import TimerOperation, capabilities
 from timergate.domain.entry import EntryChanges, edit_entry, new_entry
+from timergate.domain.idempotency import IDEMPOTENCY_TTL, PENDING_KEY, KeyState, Replay
 from timergate.domain.timer import UNSET, Unset
 from timergate.errors import NotFound
 from timergate.providers.base import Changed, LogRequest, NewEntry, StartResult, StopResult
@@ -28,6 +31,8 @@ __all__ = ["LOCAL", "LocalProvider"]
 
 #: The provider key of timers kept in timergate's own store.
 LOCAL = "local"
+
+R = TypeVar("R")
 
 
 async def _timer(tx: StoreTransaction, user: User, timer_id: str, expected: int | None) -> Timer:
@@ -71,6 +76,27 @@ class LocalProvider:
     async def verify(self) -> None:
         return None
 
+    async def _write(self, work: Callable[[StoreTransaction], Awaitable[R]]) -> R:
+        """``work`` in one transaction, with the request's idempotency key if it has one:
+        a key that already holds a result rolls everything back and answers that result."""
+        pending = PENDING_KEY.get()
+        async with self._store.transaction() as tx:
+            if pending is not None:
+                record = pending.record
+                found = await tx.claim_idempotency(record, record.created_at - IDEMPOTENCY_TTL)
+                if found is not None:
+                    raise Replay(found)
+            result = await work(tx)
+            if pending is not None:
+                await tx.settle_idempotency(
+                    pending.record.user_id,
+                    pending.record.key,
+                    KeyState.DONE,
+                    pending.render(result),
+                )
+                pending.recorded = True
+            return result
+
     @staticmethod
     async def _pause_running(tx: StoreTransaction, user: User, now: datetime) -> list[Timer]:
         paused = [domain.pause(t, now) for t in await tx.running_timers(user.id)]
@@ -79,34 +105,40 @@ class LocalProvider:
         return paused
 
     async def start(self, user: User, details: TimerDetails, now: datetime) -> StartResult:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> StartResult:
             paused = await self._pause_running(tx, user, now)
             timer = await tx.insert_timer(
                 domain.new_timer(user_id=user.id, provider=self.key, details=details, now=now)
             )
-        return StartResult(timer, paused)
+            return StartResult(timer, paused)
+
+        return await self._write(work)
 
     async def resume(
         self, user: User, timer_id: str, now: datetime, *, expected_version: int | None = None
     ) -> StartResult:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> StartResult:
             timer = await _timer(tx, user, timer_id, expected_version)
             resumed = domain.resume(timer, now)
             if resumed is timer:
                 return StartResult(timer, changed=False)
             paused = await self._pause_running(tx, user, now)
             await tx.update_timer(resumed)
-        return StartResult(resumed, paused)
+            return StartResult(resumed, paused)
+
+        return await self._write(work)
 
     async def pause(
         self, user: User, timer_id: str, now: datetime, *, expected_version: int | None = None
     ) -> Changed[Timer]:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> Changed[Timer]:
             timer = await _timer(tx, user, timer_id, expected_version)
             paused = domain.pause(timer, now)
             if paused is not timer:
                 await tx.update_timer(paused)
-        return Changed(paused, paused is not timer)
+            return Changed(paused, paused is not timer)
+
+        return await self._write(work)
 
     async def stop(
         self,
@@ -117,11 +149,13 @@ class LocalProvider:
         description: str | Unset | None = UNSET,
         expected_version: int | None = None,
     ) -> StopResult:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> StopResult:
             timer = await _timer(tx, user, timer_id, expected_version)
             if not isinstance(description, Unset):
                 timer = replace(timer, details=replace(timer.details, description=description))
             return await self._record(tx, *domain.stop(timer, now, time_zone=user.time_zone))
+
+        return await self._write(work)
 
     async def log(
         self,
@@ -132,7 +166,7 @@ class LocalProvider:
         *,
         expected_version: int | None = None,
     ) -> StopResult:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> StopResult:
             timer = await _timer(tx, user, timer_id, expected_version)
             closed = domain.log(
                 timer,
@@ -145,6 +179,8 @@ class LocalProvider:
             )
             return await self._record(tx, *closed)
 
+        return await self._write(work)
+
     @staticmethod
     async def _record(tx: StoreTransaction, stopped: Timer, draft: TimeEntry) -> StopResult:
         entry = await tx.insert_entry(draft)
@@ -155,11 +191,13 @@ class LocalProvider:
     async def cancel(
         self, user: User, timer_id: str, now: datetime, *, expected_version: int | None = None
     ) -> Timer:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> Timer:
             timer = await _timer(tx, user, timer_id, expected_version)
             domain.require_open(timer, "cancel")
             await tx.delete_timer(user.id, timer.id)
-        return timer
+            return timer
+
+        return await self._write(work)
 
     async def update_timer(
         self,
@@ -170,12 +208,14 @@ class LocalProvider:
         *,
         expected_version: int | None = None,
     ) -> Changed[Timer]:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> Changed[Timer]:
             timer = await _timer(tx, user, timer_id, expected_version)
             updated = domain.update(timer, changes, now)
             if updated is not timer:
                 await tx.update_timer(updated)
-        return Changed(updated, updated is not timer)
+            return Changed(updated, updated is not timer)
+
+        return await self._write(work)
 
     async def get_timer(self, user: User, timer_id: str) -> Timer | None:
         return await self._store.get_timer(user.id, timer_id)
@@ -203,8 +243,7 @@ class LocalProvider:
             time_zone=user.time_zone,
             now=now,
         )
-        async with self._store.transaction() as tx:
-            return await tx.insert_entry(draft)
+        return await self._write(lambda tx: tx.insert_entry(draft))
 
     async def update_entry(
         self,
@@ -215,20 +254,24 @@ class LocalProvider:
         *,
         expected_version: int | None = None,
     ) -> Changed[TimeEntry]:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> Changed[TimeEntry]:
             entry = await _entry(tx, user, entry_id, expected_version)
             edited = edit_entry(entry, changes, time_zone=user.time_zone, now=now)
             if edited is not entry:
                 await tx.update_entry(edited)
-        return Changed(edited, edited is not entry)
+            return Changed(edited, edited is not entry)
+
+        return await self._write(work)
 
     async def delete_entry(
         self, user: User, entry_id: str, now: datetime, *, expected_version: int | None = None
     ) -> TimeEntry:
-        async with self._store.transaction() as tx:
+        async def work(tx: StoreTransaction) -> TimeEntry:
             entry = await _entry(tx, user, entry_id, expected_version)
             await tx.delete_entry(user.id, entry.id)
-        return entry
+            return entry
+
+        return await self._write(work)
 
     async def get_entry(self, user: User, entry_id: str) -> TimeEntry | None:
         return await self._store.get_entry(user.id, entry_id)

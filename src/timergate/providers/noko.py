@@ -36,7 +36,13 @@ from timergate.domain.connections import TimerOperation, capabilities
 from timergate.domain.entry import EntryChanges, edit_entry, new_entry
 from timergate.domain.ids import encode_global_id
 from timergate.domain.timer import UNSET, Unset
-from timergate.errors import BadUserInput, InvalidTransition, NotFound, UpstreamUnavailable
+from timergate.errors import (
+    BadUserInput,
+    InvalidTransition,
+    NotFound,
+    UpstreamAuthFailed,
+    UpstreamUnavailable,
+)
 from timergate.providers.base import Changed, LogRequest, NewEntry, StartResult, StopResult
 from timergate.providers.listing import entry_matches, page_after, timer_matches
 from timergate.providers.noko_wire import (
@@ -81,10 +87,17 @@ class NokoProvider:
         self.key = connection.key
         self.name = connection_name(connection)
         self._clock = setup.clock
-        token = str(setup.credentials["token"])
+        self._token = str(setup.credentials["token"])
+        # Personal tokens go in X-NokoToken; OAuth access tokens as a bearer token. Which one
+        # a token is shows at connect time, and is kept with it.
+        self._bearer = setup.credentials.get("scheme") == "bearer"
+        self._save_credentials = setup.save_credentials
 
         def authenticate(request: httpx.Request) -> None:
-            request.headers["X-NokoToken"] = token
+            if self._bearer:
+                request.headers["Authorization"] = f"Bearer {self._token}"
+            else:
+                request.headers["X-NokoToken"] = self._token
 
         self._http = Upstream(
             client=setup.client,
@@ -105,7 +118,14 @@ class NokoProvider:
         return None
 
     async def verify(self) -> None:
-        await self._user_id()
+        try:
+            await self._user_id()
+        except UpstreamAuthFailed:
+            if self._bearer:
+                raise
+            self._bearer = True  # perhaps an OAuth access token rather than a personal one
+            await self._user_id()
+            await self._save_credentials({"token": self._token, "scheme": "bearer"})
 
     async def _user_id(self) -> int:
         if self._me is None:
@@ -503,7 +523,11 @@ class NokoProvider:
     ) -> Page[TimeEntry]:
         if filter.timer_id is not None:
             return Page([], False)  # Noko's entries do not say which timer made them
-        to = (after.at.date() + timedelta(days=1)) if after is not None else None
+        # A day past the cursor's (UTC) date covers its local date in any zone; a cursor on the
+        # last day there is needs no bound.
+        to = None
+        if after is not None and after.at.date() < date.max:
+            to = after.at.date() + timedelta(days=1)
         entries = await self._entries(user, filter, to)
         return page_after(entries, first, after)
 

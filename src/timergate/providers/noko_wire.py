@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 _HASHTAG = re.compile(r"(?:^|\s)#([^\s#,]+)")
+_FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+_LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
 _STATES = {"running": TimerState.RUNNING, "paused": TimerState.PAUSED, "pending": TimerState.PAUSED}
 
 
@@ -116,13 +118,24 @@ def _instant(text: str | None, fallback: datetime) -> datetime:
         return fallback
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # past year 1 or 9999 in UTC
         return fallback
 
 
 def day_start(day: date, time_zone: str) -> datetime:
-    """The first instant of ``day`` in ``time_zone``, in UTC."""
-    return datetime.combine(day, time(0), ZoneInfo(time_zone)).astimezone(UTC)
+    """The first instant of ``day`` in ``time_zone``, in UTC (the first representable instant
+    for 0001-01-01 east of UTC)."""
+    try:
+        return datetime.combine(day, time(0), ZoneInfo(time_zone)).astimezone(UTC)
+    except OverflowError:
+        return _FIRST_INSTANT
+
+
+def _end(started_at: datetime, minutes: int) -> datetime:
+    """Where an entry of ``minutes`` from ``started_at`` ends; Noko keeps only a date and
+    minutes, so one dated near the end of 9999 ends at the last instant there is."""
+    span = timedelta(minutes=minutes)
+    return _LAST_INSTANT if span > _LAST_INSTANT - started_at else started_at + span
 
 
 def entry_from_json(
@@ -145,7 +158,7 @@ def entry_from_json(
             billable=bool(raw.get("billable", details.billable)),
         ),
         started_at=started_at,
-        ended_at=started_at + timedelta(minutes=minutes),
+        ended_at=_end(started_at, minutes),
         duration_seconds=minutes * 60,
         date=day,
         created_at=created,

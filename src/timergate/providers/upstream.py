@@ -255,14 +255,30 @@ class Upstream:
         that for APIs whose reads are POSTs (or whose write is safe to repeat).
         """
         is_read = method in ("GET", "HEAD") if retry is None else retry
-        attempts = self.read_attempts if is_read else 1
+        try:
+            return await self._send_once(
+                method, path, params, json, data, headers, allow, retryable=is_read
+            )
+        except _Retryable as first:
+            if self.read_attempts <= 1:
+                raise first.error from None
+            failed: _Retryable | None = first
+        # Only a failed read pays for the retry machinery; the first failure counts as its
+        # first attempt, so the backoff (with jitter) starts from there.
         try:
             async for attempt in stamina.retry_context(
-                on=_Retryable, attempts=attempts, wait_initial=0.2, wait_max=2.0, timeout=None
+                on=_Retryable,
+                attempts=self.read_attempts,
+                wait_initial=0.2,
+                wait_max=2.0,
+                timeout=None,
             ):
                 with attempt:
+                    if failed is not None:
+                        error, failed = failed, None
+                        raise error
                     return await self._send_once(
-                        method, path, params, json, data, headers, allow, retryable=is_read
+                        method, path, params, json, data, headers, allow, retryable=True
                     )
         except _Retryable as exc:
             raise exc.error from None

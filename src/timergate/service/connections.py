@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +23,7 @@ from timergate.providers.upstream import UpstreamAllowList, UpstreamPools
 from timergate.store import TimerStore
 from timergate.vault import CredentialVault, VaultError
 
-__all__ = ["NO_SUCH_CONNECTION", "ConnectionService"]
+__all__ = ["NO_SUCH_CONNECTION", "Announce", "ConnectionService"]
 
 _log = logging.getLogger("timergate.connections")
 
@@ -32,9 +32,17 @@ NO_SUCH_CONNECTION = (
     "No connection with that id; it may have been disconnected (see viewer.connections)."
 )
 
+#: Tells every other instance that a user's connections changed (user id, and the connection
+#: whose open provider they must drop, if any).
+Announce = Callable[[int, int | None], Awaitable[None]]
+
 
 class ConnectionService:
-    """Finds, opens, connects and disconnects the providers of each user."""
+    """Finds, opens, connects and disconnects the providers of each user.
+
+    What it caches about a user's connections is dropped by :meth:`forget`; every change made
+    here is passed to ``announce``, so other instances drop theirs too.
+    """
 
     def __init__(
         self,
@@ -46,8 +54,10 @@ class ConnectionService:
         allow_list: UpstreamAllowList,
         vault: CredentialVault | None,
         vault_problem: str | None = None,
+        announce: Announce | None = None,
     ) -> None:
         self._store = store
+        self._announce = announce
         self.local = local
         self._clock = clock
         self._pools = pools
@@ -150,6 +160,7 @@ class ConnectionService:
         sealed = vault.seal(_owner(user.id, kind), checked)
         connection = await self._store.add_connection(user.id, kind, label, url, sealed, now)
         self._connections.pop(user.id, None)
+        await self._changed(user.id, connection.id)
         return connection
 
     async def disconnect(self, user: User, key: str) -> Connection:
@@ -161,6 +172,7 @@ class ConnectionService:
         provider = self._providers.pop(connection.id, None)
         if provider is not None:
             await provider.close()
+        await self._changed(user.id, connection.id)
         return connection
 
     def forget(self, user_id: int, connection_id: int | None = None) -> None:
@@ -170,6 +182,14 @@ class ConnectionService:
             provider = self._providers.pop(connection_id, None)
             if provider is not None:
                 self._spawn(provider.close())
+
+    def forget_all(self) -> None:
+        """Drop every cached list of connections (changes may have been missed)."""
+        self._connections.clear()
+
+    async def _changed(self, user_id: int, connection_id: int | None) -> None:
+        if self._announce is not None:
+            await self._announce(user_id, connection_id)
 
     async def close(self) -> None:
         providers, self._providers = list(self._providers.values()), {}
@@ -285,11 +305,14 @@ class ConnectionService:
             self._connections[connection.user_id] = [
                 replace(c, status=status) if c.id == connection.id else c for c in cached
             ]
-        self._spawn(
-            self._store.update_connection(
-                connection.user_id, connection.id, self._clock.now(), status=status
-            )
+        self._spawn(self._keep_status(connection, status))
+
+    async def _keep_status(self, connection: Connection, status: ConnectionStatus) -> None:
+        await self._store.update_connection(
+            connection.user_id, connection.id, self._clock.now(), status=status
         )
+        # Other instances re-read the user's connections; their providers stay open.
+        await self._changed(connection.user_id, None)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -8,8 +8,10 @@ per user across all providers, and publishes an event after each change.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from timergate.broker import Broker
 from timergate.domain import (
@@ -24,17 +26,28 @@ from timergate.domain import (
 from timergate.domain.connections import Support, TimerOperation
 from timergate.domain.entry import EntryChanges
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
+from timergate.domain.idempotency import IdempotencyKey
 from timergate.domain.ids import encode_global_id
 from timergate.domain.timer import UNSET, TimerState, Unset
-from timergate.errors import InvalidTransition, NotFound, TimergateError
-from timergate.providers.base import LogRequest, NewEntry, Provider, StopResult
+from timergate.errors import BrokerUnavailable, InvalidTransition, NotFound, TimergateError
+from timergate.providers.base import (
+    Changed,
+    LogRequest,
+    NewEntry,
+    Provider,
+    StartResult,
+    StopResult,
+)
 from timergate.service.capabilities import require
 from timergate.service.connections import ConnectionService
+from timergate.service.idempotency import Idempotency
 from timergate.service.reads import Reads
 
 __all__ = ["StartOutcome", "StopOutcome", "TimerService"]
 
 _log = logging.getLogger("timergate.timers")
+
+T = TypeVar("T")
 
 _Change = tuple[TimerEventType, Timer | None, TimeEntry | None]
 
@@ -67,12 +80,32 @@ class TimerService:
     """Every operation on a user's timers and entries, across their providers."""
 
     def __init__(
-        self, connections: ConnectionService, broker: Broker, clock: Clock, reads: Reads
+        self,
+        connections: ConnectionService,
+        broker: Broker,
+        clock: Clock,
+        reads: Reads,
+        keys: Idempotency,
     ) -> None:
         self.connections = connections
         self._broker = broker
         self._clock = clock
         self.reads = reads
+        self._keys = keys
+
+    async def _once(
+        self,
+        user: User,
+        key: IdempotencyKey | None,
+        kind: type[T],
+        target: Provider | None,
+        act: Callable[[], Awaitable[T]],
+        outcome_of: Callable[[Any], T],
+    ) -> T:
+        """``act`` once per idempotency key. ``target``: where the effect lands (``None``:
+        not known yet); ``outcome_of`` turns the store's result into what is kept."""
+        in_store = target is None or target is self.connections.local
+        return await self._keys.run(user, key, kind, act, in_store=outcome_of if in_store else None)
 
     async def _provider(
         self,
@@ -91,8 +124,19 @@ class TimerService:
 
     async def _publish(self, user: User, now: datetime, *changes: _Change) -> None:
         channel = user_channel(user.id)
-        for kind, timer, entry in changes:
-            await self._broker.publish(channel, TimerEvent(kind, user.id, now, timer, entry))
+        for done, (kind, timer, entry) in enumerate(changes):
+            try:
+                await self._broker.publish(channel, TimerEvent(kind, user.id, now, timer, entry))
+            except BrokerUnavailable:
+                # The change is made and its answer must say so; only its notice is lost
+                # (subscribers see the change when they next read it). /readyz takes this
+                # instance out of rotation until the broker answers again.
+                _log.warning(
+                    "%d events of user %s were not published: the broker is unreachable",
+                    len(changes) - done,
+                    user.id,
+                )
+                return
 
     # One running timer per user.
 
@@ -148,70 +192,100 @@ class TimerService:
     # Timers.
 
     async def start(
-        self, user: User, provider_key: str | None, details: TimerDetails
+        self,
+        user: User,
+        provider_key: str | None,
+        details: TimerDetails,
+        *,
+        idempotency: IdempotencyKey | None = None,
     ) -> StartOutcome:
         target = await self._provider(
             user, provider_key, TimerOperation.START, field="input.provider"
         )
-        now = self._clock.now()
-        room = await self._make_room(user, target, now)
-        try:
-            result = await target.start(user, details, now)
-        except BaseException:
-            await self._undo(user, room, now)
-            raise
-        await self._publish(
-            user,
-            now,
-            *self._room_changes(room),
-            *((TimerEventType.PAUSED, t, None) for t in result.paused),
-            *((TimerEventType.STOPPED, s.timer, s.entry) for s in result.stopped),
-            (TimerEventType.STARTED, result.timer, None),
-        )
-        return StartOutcome(
-            result.timer,
-            [t for _, t in room.paused] + result.paused,
-            room.stopped + result.stopped,
+        rooms: list[_Room] = []
+
+        async def act() -> StartOutcome:
+            now = self._clock.now()
+            room = await self._make_room(user, target, now)
+            rooms.append(room)
+            try:
+                result = await target.start(user, details, now)
+            except BaseException:
+                await self._undo(user, room, now)
+                raise
+            await self._publish(
+                user,
+                now,
+                *self._room_changes(room),
+                *((TimerEventType.PAUSED, t, None) for t in result.paused),
+                *((TimerEventType.STOPPED, s.timer, s.entry) for s in result.stopped),
+                (TimerEventType.STARTED, result.timer, None),
+            )
+            return _outcome(room, result)
+
+        return await self._once(
+            user, idempotency, StartOutcome, target, act, lambda r: _outcome(rooms[-1], r)
         )
 
     async def resume(
-        self, user: User, key: str, timer_id: str, *, expected_version: int | None = None
+        self,
+        user: User,
+        key: str,
+        timer_id: str,
+        *,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> StartOutcome:
         target = await self._provider(user, key, TimerOperation.RESUME)
-        timer = await target.get_timer(user, timer_id)
-        if timer is not None and timer.state is TimerState.RUNNING:
-            check_version("timer", timer.version, expected_version)
-            return StartOutcome(timer)
-        now = self._clock.now()
-        room = await self._make_room(user, target, now)
-        try:
-            result = await target.resume(user, timer_id, now, expected_version=expected_version)
-        except BaseException:
-            await self._undo(user, room, now)
-            raise
-        changes = [
-            *self._room_changes(room),
-            *((TimerEventType.PAUSED, t, None) for t in result.paused),
-            *((TimerEventType.STOPPED, s.timer, s.entry) for s in result.stopped),
-        ]
-        if result.changed:
-            changes.append((TimerEventType.RESUMED, result.timer, None))
-        await self._publish(user, now, *changes)
-        return StartOutcome(
-            result.timer,
-            [t for _, t in room.paused] + result.paused,
-            room.stopped + result.stopped,
+        rooms: list[_Room] = []
+
+        async def act() -> StartOutcome:
+            timer = await target.get_timer(user, timer_id)
+            if timer is not None and timer.state is TimerState.RUNNING:
+                check_version("timer", timer.version, expected_version)
+                rooms.append(_Room())
+                return StartOutcome(timer)
+            now = self._clock.now()
+            room = await self._make_room(user, target, now)
+            rooms.append(room)
+            try:
+                result = await target.resume(user, timer_id, now, expected_version=expected_version)
+            except BaseException:
+                await self._undo(user, room, now)
+                raise
+            changes = [
+                *self._room_changes(room),
+                *((TimerEventType.PAUSED, t, None) for t in result.paused),
+                *((TimerEventType.STOPPED, s.timer, s.entry) for s in result.stopped),
+            ]
+            if result.changed:
+                changes.append((TimerEventType.RESUMED, result.timer, None))
+            await self._publish(user, now, *changes)
+            return _outcome(room, result)
+
+        return await self._once(
+            user, idempotency, StartOutcome, target, act, lambda r: _outcome(rooms[-1], r)
         )
 
     async def pause(
-        self, user: User, key: str, timer_id: str, *, expected_version: int | None = None
+        self,
+        user: User,
+        key: str,
+        timer_id: str,
+        *,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Timer:
         provider = await self._provider(user, key, TimerOperation.PAUSE)
-        now = self._clock.now()
-        paused = await provider.pause(user, timer_id, now, expected_version=expected_version)
-        if paused.changed:
-            await self._publish(user, now, (TimerEventType.PAUSED, paused.value, None))
-        return paused.value
+
+        async def act() -> Timer:
+            now = self._clock.now()
+            paused = await provider.pause(user, timer_id, now, expected_version=expected_version)
+            if paused.changed:
+                await self._publish(user, now, (TimerEventType.PAUSED, paused.value, None))
+            return paused.value
+
+        return await self._once(user, idempotency, Timer, provider, act, _value)
 
     async def stop(
         self,
@@ -221,34 +295,45 @@ class TimerService:
         *,
         description: str | Unset | None = UNSET,
         expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> StopOutcome:
         """Stop one timer, or (without an id) whatever runs; nothing running is no error."""
-        now = self._clock.now()
         if timer_id is not None and key is not None:
             provider = await self._provider(user, key, TimerOperation.STOP)
-            result = await provider.stop(
-                user, timer_id, now, description=description, expected_version=expected_version
-            )
-            await self._publish(user, now, (TimerEventType.STOPPED, result.timer, result.entry))
-            return StopOutcome(result)
-        running = await self.reads.running(user)
-        if not running.value and running.failures:
-            raise running.failures[0]
-        for timer in running.value:
-            provider = await self._provider(user, timer.provider, TimerOperation.STOP)
-            try:
+            stop_id = timer_id
+
+            async def stop_one() -> StopOutcome:
+                now = self._clock.now()
                 result = await provider.stop(
-                    user,
-                    timer.id,
-                    now,
-                    description=description,
-                    expected_version=expected_version,
+                    user, stop_id, now, description=description, expected_version=expected_version
                 )
-            except (InvalidTransition, NotFound):
-                continue  # stopped or cancelled meanwhile by another request: nothing to do
-            await self._publish(user, now, (TimerEventType.STOPPED, result.timer, result.entry))
-            return StopOutcome(result, running.failures)
-        return StopOutcome(StopResult(None, None), running.failures)
+                await self._publish(user, now, (TimerEventType.STOPPED, result.timer, result.entry))
+                return StopOutcome(result)
+
+            return await self._once(user, idempotency, StopOutcome, provider, stop_one, StopOutcome)
+
+        async def stop_running() -> StopOutcome:
+            now = self._clock.now()
+            running = await self.reads.running(user)
+            if not running.value and running.failures:
+                raise running.failures[0]
+            for timer in running.value:
+                provider = await self._provider(user, timer.provider, TimerOperation.STOP)
+                try:
+                    result = await provider.stop(
+                        user,
+                        timer.id,
+                        now,
+                        description=description,
+                        expected_version=expected_version,
+                    )
+                except (InvalidTransition, NotFound):
+                    continue  # stopped or cancelled meanwhile by another request
+                await self._publish(user, now, (TimerEventType.STOPPED, result.timer, result.entry))
+                return StopOutcome(result, running.failures)
+            return StopOutcome(StopResult(None, None), running.failures)
+
+        return await self._once(user, idempotency, StopOutcome, None, stop_running, StopOutcome)
 
     async def log(
         self,
@@ -258,21 +343,38 @@ class TimerService:
         request: LogRequest,
         *,
         expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> StopResult:
         provider = await self._provider(user, key, TimerOperation.LOG)
-        now = self._clock.now()
-        result = await provider.log(user, timer_id, request, now, expected_version=expected_version)
-        await self._publish(user, now, (TimerEventType.LOGGED, result.timer, result.entry))
-        return result
+
+        async def act() -> StopResult:
+            now = self._clock.now()
+            result = await provider.log(
+                user, timer_id, request, now, expected_version=expected_version
+            )
+            await self._publish(user, now, (TimerEventType.LOGGED, result.timer, result.entry))
+            return result
+
+        return await self._once(user, idempotency, StopResult, provider, act, _same)
 
     async def cancel(
-        self, user: User, key: str, timer_id: str, *, expected_version: int | None = None
+        self,
+        user: User,
+        key: str,
+        timer_id: str,
+        *,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Timer:
         provider = await self._provider(user, key, TimerOperation.CANCEL)
-        now = self._clock.now()
-        timer = await provider.cancel(user, timer_id, now, expected_version=expected_version)
-        await self._publish(user, now, (TimerEventType.CANCELLED, timer, None))
-        return timer
+
+        async def act() -> Timer:
+            now = self._clock.now()
+            timer = await provider.cancel(user, timer_id, now, expected_version=expected_version)
+            await self._publish(user, now, (TimerEventType.CANCELLED, timer, None))
+            return timer
+
+        return await self._once(user, idempotency, Timer, provider, act, _same)
 
     async def update_timer(
         self,
@@ -282,26 +384,42 @@ class TimerService:
         changes: TimerChanges,
         *,
         expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Timer:
         provider = await self._provider(user, key, TimerOperation.UPDATE)
-        now = self._clock.now()
-        updated = await provider.update_timer(
-            user, timer_id, changes, now, expected_version=expected_version
-        )
-        if updated.changed:
-            await self._publish(user, now, (TimerEventType.UPDATED, updated.value, None))
-        return updated.value
+
+        async def act() -> Timer:
+            now = self._clock.now()
+            updated = await provider.update_timer(
+                user, timer_id, changes, now, expected_version=expected_version
+            )
+            if updated.changed:
+                await self._publish(user, now, (TimerEventType.UPDATED, updated.value, None))
+            return updated.value
+
+        return await self._once(user, idempotency, Timer, provider, act, _value)
 
     # Entries.
 
-    async def create_entry(self, user: User, key: str | None, entry: NewEntry) -> TimeEntry:
+    async def create_entry(
+        self,
+        user: User,
+        key: str | None,
+        entry: NewEntry,
+        *,
+        idempotency: IdempotencyKey | None = None,
+    ) -> TimeEntry:
         provider = await self._provider(
             user, key, TimerOperation.CREATE_ENTRY, field="input.provider"
         )
-        now = self._clock.now()
-        created = await provider.create_entry(user, entry, now)
-        await self._publish(user, now, (TimerEventType.ENTRY_CREATED, None, created))
-        return created
+
+        async def act() -> TimeEntry:
+            now = self._clock.now()
+            created = await provider.create_entry(user, entry, now)
+            await self._publish(user, now, (TimerEventType.ENTRY_CREATED, None, created))
+            return created
+
+        return await self._once(user, idempotency, TimeEntry, provider, act, _same)
 
     async def update_entry(
         self,
@@ -311,21 +429,54 @@ class TimerService:
         changes: EntryChanges,
         *,
         expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> TimeEntry:
         provider = await self._provider(user, key, TimerOperation.UPDATE_ENTRY)
-        now = self._clock.now()
-        edited = await provider.update_entry(
-            user, entry_id, changes, now, expected_version=expected_version
-        )
-        if edited.changed:
-            await self._publish(user, now, (TimerEventType.ENTRY_UPDATED, None, edited.value))
-        return edited.value
+
+        async def act() -> TimeEntry:
+            now = self._clock.now()
+            edited = await provider.update_entry(
+                user, entry_id, changes, now, expected_version=expected_version
+            )
+            if edited.changed:
+                await self._publish(user, now, (TimerEventType.ENTRY_UPDATED, None, edited.value))
+            return edited.value
+
+        return await self._once(user, idempotency, TimeEntry, provider, act, _value)
 
     async def delete_entry(
-        self, user: User, key: str, entry_id: str, *, expected_version: int | None = None
+        self,
+        user: User,
+        key: str,
+        entry_id: str,
+        *,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> TimeEntry:
         provider = await self._provider(user, key, TimerOperation.DELETE_ENTRY)
-        now = self._clock.now()
-        entry = await provider.delete_entry(user, entry_id, now, expected_version=expected_version)
-        await self._publish(user, now, (TimerEventType.ENTRY_DELETED, None, entry))
-        return entry
+
+        async def act() -> TimeEntry:
+            now = self._clock.now()
+            entry = await provider.delete_entry(
+                user, entry_id, now, expected_version=expected_version
+            )
+            await self._publish(user, now, (TimerEventType.ENTRY_DELETED, None, entry))
+            return entry
+
+        return await self._once(user, idempotency, TimeEntry, provider, act, _same)
+
+
+def _outcome(room: _Room, result: StartResult) -> StartOutcome:
+    return StartOutcome(
+        result.timer,
+        [t for _, t in room.paused] + result.paused,
+        room.stopped + result.stopped,
+    )
+
+
+def _value(changed: Changed[T]) -> T:
+    return changed.value
+
+
+def _same(result: T) -> T:
+    return result

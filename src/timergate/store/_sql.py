@@ -1,35 +1,44 @@
-"""Row mapping and filters shared by the SQL stores (SQLite and PostgreSQL speak alike here)."""
+"""Columns, row mapping and the executor seam shared by the SQL stores.
+
+Both stores keep the same columns under the same names: instants as integer microseconds since
+the Unix epoch (exact, sortable, one mapping for both), ids as 64-bit integers. SQL shared by
+both stores is written with ``?`` placeholders; the PostgreSQL executor numbers them.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from timergate.domain import (
-    EntryFilter,
-    TimeEntry,
-    Timer,
-    TimerContext,
-    TimerDetails,
-    TimerFilter,
-    TimerState,
-)
+from timergate.domain import TimeEntry, Timer, TimerContext, TimerDetails, TimerState
 
 __all__ = [
     "ENTRY_COLUMNS",
     "TIMER_COLUMNS",
+    "Executor",
+    "Row",
+    "SQLStoreBase",
     "entry_from_row",
     "entry_params",
-    "entry_where",
     "from_us",
     "native_key",
     "timer_from_row",
     "timer_params",
-    "timer_where",
     "to_us",
 ]
+
+Row = Sequence[Any]
+
+
+class Executor(Protocol):
+    """Runs one statement written with ``?`` placeholders, on a connection or a pool."""
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Row]: ...
+    async def execute(self, sql: str, params: Sequence[Any]) -> None: ...
+
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -150,64 +159,13 @@ def native_key(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
-def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+class SQLStoreBase:
+    """Where a SQL store runs its statements."""
 
+    def _reader(self) -> Executor:
+        """Where reads run; raises ``RuntimeError`` before ``connect()``."""
+        raise NotImplementedError
 
-def timer_where(user_id: int, f: TimerFilter) -> tuple[str, list[Any]]:
-    """A ``WHERE`` clause (without the keyword) and its ``?`` parameters."""
-    clauses = ["user_id = ?"]
-    params: list[Any] = [user_id]
-    if f.states:
-        clauses.append(f"state IN ({', '.join('?' for _ in f.states)})")
-        params.extend(s.value for s in f.states)
-    _common(f.provider, f.context_type, f.context_id, f.text, clauses, params)
-    if f.started_from is not None:
-        clauses.append("started_at_us >= ?")
-        params.append(to_us(f.started_from))
-    if f.started_to is not None:
-        clauses.append("started_at_us < ?")
-        params.append(to_us(f.started_to))
-    return " AND ".join(clauses), params
-
-
-def entry_where(user_id: int, f: EntryFilter) -> tuple[str, list[Any]]:
-    clauses = ["user_id = ?"]
-    params: list[Any] = [user_id]
-    _common(f.provider, f.context_type, f.context_id, f.text, clauses, params)
-    if f.date_from is not None:
-        clauses.append("date >= ?")
-        params.append(f.date_from.isoformat())
-    if f.date_to is not None:
-        clauses.append("date <= ?")
-        params.append(f.date_to.isoformat())
-    if f.timer_id is not None:
-        clauses.append("timer_id = ?")
-        native = native_key(f.timer_id)
-        params.append(-1 if native is None else native)
-    return " AND ".join(clauses), params
-
-
-def _common(
-    provider: str | None,
-    context_type: str | None,
-    context_id: str | None,
-    text: str | None,
-    clauses: list[str],
-    params: list[Any],
-) -> None:
-    for column, value in (
-        ("provider", provider),
-        ("context_type", context_type),
-        ("context_id", context_id),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if text:
-        # lower() on both sides: LIKE alone ignores case only for ASCII letters in SQLite.
-        clauses.append(
-            "(lower(description) LIKE ? ESCAPE '\\' OR lower(context_title) LIKE ? ESCAPE '\\')"
-        )
-        params.extend([like_pattern(text.lower())] * 2)
+    def _write(self) -> AbstractAsyncContextManager[Executor]:
+        """One write transaction: committed on success, rolled back on error."""
+        raise NotImplementedError

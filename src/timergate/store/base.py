@@ -1,4 +1,4 @@
-"""The storage interface every timer store implements (SQLite now, PostgreSQL next)."""
+"""The storage interface every timer store implements (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Protocol
 
 from timergate.domain import TimeEntry, Timer
 from timergate.domain.connections import Connection, ConnectionStatus, ProviderKind
+from timergate.domain.idempotency import IdempotencyRecord, KeyState
 from timergate.domain.queries import After, EntryFilter, Page, TimerFilter
 from timergate.domain.users import Revocation, TokenGrant, User
 
@@ -27,6 +28,15 @@ class StoreTransaction(Protocol):
     async def insert_entry(self, entry: TimeEntry) -> TimeEntry: ...
     async def update_entry(self, entry: TimeEntry) -> None: ...
     async def delete_entry(self, user_id: int, entry_id: str) -> None: ...
+    async def claim_idempotency(
+        self, record: IdempotencyRecord, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        """Keep ``record`` (its key taken); or the live record already there, left as it is."""
+        ...
+
+    async def settle_idempotency(
+        self, user_id: int, key: str, state: KeyState, result: str | None
+    ) -> None: ...
 
 
 class TimerStore(Protocol):
@@ -37,6 +47,10 @@ class TimerStore(Protocol):
         ...
 
     async def disconnect(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Return if the store answers a trivial query now; raise (any error) if not."""
+        ...
 
     def transaction(self) -> AbstractAsyncContextManager[StoreTransaction]:
         """One serialised write transaction, committed on success, rolled back on error."""
@@ -106,6 +120,21 @@ class TimerStore(Protocol):
         sealed_credentials: bytes | None = None,
     ) -> Connection | None: ...
     async def remove_connection(self, user_id: int, connection_id: int) -> bool: ...
+    # Idempotency keys (each of these is its own transaction).
+    async def get_idempotency(
+        self, user_id: int, key: str, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        """The key's record, unless it was made before ``expired_before``."""
+        ...
+
+    async def claim_idempotency(
+        self, record: IdempotencyRecord, expired_before: datetime
+    ) -> IdempotencyRecord | None: ...
+    async def settle_idempotency(
+        self, user_id: int, key: str, state: KeyState, result: str | None
+    ) -> None: ...
+    async def release_idempotency(self, user_id: int, key: str) -> None: ...
+
     async def get_provider_state(self, connection_id: int, key: str) -> str | None:
         """What a connection's provider kept under ``key`` (e.g. an emulated pause)."""
         ...
