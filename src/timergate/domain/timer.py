@@ -33,6 +33,7 @@ __all__ = [
     "check_version",
     "elapsed",
     "elapsed_seconds",
+    "ended",
     "local_date",
     "log",
     "new_timer",
@@ -212,6 +213,12 @@ def resume(timer: Timer, now: datetime) -> Timer:
 
 def _close(timer: Timer, now: datetime, action: str) -> Timer:
     require_open(timer, action)
+    return ended(timer, now)
+
+
+def ended(timer: Timer, now: datetime) -> Timer:
+    """The timer STOPPED at ``now`` with its time so far (as a stop leaves it, or as a vendor
+    left it that ended the timer on its own)."""
     now = now.astimezone(UTC)
     return replace(
         timer,

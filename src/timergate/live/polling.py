@@ -14,11 +14,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
 
 from timergate.broker import Broker, Unsubscribe
-from timergate.domain import Clock, Timer, TimerState, User, elapsed
+from timergate.domain import Clock, Timer, TimerState, User, ended
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.errors import TimergateError
 from timergate.service.connections import ConnectionService
@@ -174,7 +172,7 @@ class ConnectionPoller:
                 changes.append((_change(old, timer), timer))
         for timer_id, old in before.items():
             if timer_id not in current:
-                changes.append((TimerEventType.STOPPED, _ended(old, now)))
+                changes.append((TimerEventType.STOPPED, ended(old, now)))
         for kind, timer in changes:
             event = TimerEvent(kind, watched.user.id, now, timer, None)
             await self._broker.publish(user_channel(watched.user.id), event)
@@ -186,15 +184,3 @@ def _change(old: Timer, new: Timer) -> TimerEventType:
     if old.state is not TimerState.RUNNING and new.state is TimerState.RUNNING:
         return TimerEventType.RESUMED
     return TimerEventType.UPDATED
-
-
-def _ended(timer: Timer, now: datetime) -> Timer:
-    """A timer gone from the vendor (logged or discarded there) as it ended."""
-    return replace(
-        timer,
-        state=TimerState.STOPPED,
-        accumulated=elapsed(timer, now),
-        running_since=None,
-        updated_at=now,
-        version=timer.version + 1,
-    )
