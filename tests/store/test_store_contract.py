@@ -444,3 +444,48 @@ async def test_two_store_instances_racing_starts_leave_one_running_timer(
     finally:
         await one.disconnect()
         await two.disconnect()
+
+
+# Leases.
+
+
+async def test_a_lease_is_one_holders_until_it_expires_or_is_given_up(store: TimerStore) -> None:
+    """A held lease is refused to others; its holder renews it; once expired, or given up by
+    its holder (and only its holder), another instance takes it."""
+    minute = timedelta(minutes=1)
+    assert await store.claim_lease("poll:7", "a", T0, T0 + minute)
+    assert not await store.claim_lease("poll:7", "b", T0 + minute / 2, T0 + 2 * minute)
+    assert await store.claim_lease("poll:8", "b", T0, T0 + minute)  # another lease is free
+    assert await store.claim_lease("poll:7", "a", T0 + minute / 2, T0 + 2 * minute)  # renewed
+    assert not await store.claim_lease("poll:7", "b", T0 + minute, T0 + 3 * minute)
+
+    assert await store.claim_lease("poll:7", "b", T0 + 2 * minute, T0 + 3 * minute)  # expired
+    assert not await store.claim_lease("poll:7", "a", T0 + 2 * minute, T0 + 3 * minute)
+
+    await store.release_lease("poll:7", "a")  # not a's to give up
+    assert not await store.claim_lease("poll:7", "a", T0 + 2 * minute, T0 + 3 * minute)
+    await store.release_lease("poll:7", "b")
+    assert await store.claim_lease("poll:7", "a", T0 + 2 * minute, T0 + 3 * minute)
+
+
+async def test_instances_claiming_one_lease_at_once_get_one_holder(store_url: str) -> None:
+    """Two store instances (two gateways) claiming the same free lease at once: one wins."""
+    one, two = open_store(store_url), open_store(store_url)
+    await one.connect()
+    await two.connect()
+    try:
+        until = T0 + timedelta(minutes=1)
+        claims = [
+            s.claim_lease(f"poll:{n // 2}", f"{name}", T0, until)
+            for n in range(20)
+            for s, name in ((one, "one"), (two, "two"))
+        ]
+        won = await asyncio.gather(*claims)
+        # Ten leases, each claimed twice by each instance: exactly one instance holds each.
+        for lease in range(10):
+            by_one = won[4 * lease] or won[4 * lease + 2]
+            by_two = won[4 * lease + 1] or won[4 * lease + 3]
+            assert by_one != by_two, lease
+    finally:
+        await one.disconnect()
+        await two.disconnect()

@@ -8,6 +8,7 @@ reads the same rows. Append only; never edit one that has shipped.
 from __future__ import annotations
 
 from timergate.store._idempotency import IDEMPOTENCY_TABLE
+from timergate.store._leases import LEASES_TABLE
 
 __all__ = ["MIGRATIONS"]
 
@@ -225,4 +226,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 6: idempotency keys and the results they replay.
     IDEMPOTENCY_TABLE,
+    # 7: leases, so one instance at a time polls a user's vendor connections.
+    LEASES_TABLE,
 )

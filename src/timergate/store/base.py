@@ -146,3 +146,13 @@ class TimerStore(Protocol):
     async def reseal_credentials(self, reseal: Callable[[bytes], bytes]) -> int:
         """Replace every connection's sealed credentials by ``reseal(old)``; how many."""
         ...
+
+    # Leases: a job one instance at a time does (each call its own transaction).
+    async def claim_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Hold lease ``name`` until ``until`` if it is free, expired at ``now`` or already
+        ``holder``'s (renewed); whether ``holder`` holds it now."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give lease ``name`` up, if ``holder`` holds it."""
+        ...

@@ -45,6 +45,7 @@ from timergate.domain.clock import utc_now
 from timergate.store import obscure_url
 from timergate.store._connections import SQLConnections
 from timergate.store._idempotency import SQLIdempotency
+from timergate.store._leases import SQLLeases
 from timergate.store._postgres_migrations import MIGRATIONS
 from timergate.store._sql import Executor, Row, to_us
 from timergate.store._sql_lists import ListQueries, like_pattern
@@ -173,7 +174,7 @@ class _PostgresTransaction(SQLTransaction):
             self._locked.add(user_id)
 
 
-class PostgresTimerStore(SQLTimerStore, SQLConnections, SQLIdempotency):
+class PostgresTimerStore(SQLTimerStore, SQLConnections, SQLIdempotency, SQLLeases):
     """:class:`~timergate.store.base.TimerStore` on PostgreSQL (``postgresql://…``)."""
 
     _lists = ListQueries(_text_match)

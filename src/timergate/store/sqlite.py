@@ -30,6 +30,7 @@ from timergate.domain import TokenGrant, User
 from timergate.domain.clock import utc_now
 from timergate.store._connections import CONNECTIONS_TABLE, SQLConnections
 from timergate.store._idempotency import IDEMPOTENCY_TABLE, SQLIdempotency
+from timergate.store._leases import LEASES_TABLE, SQLLeases
 from timergate.store._sql import Executor, Row, to_us
 from timergate.store._sql_lists import ListQueries, like_pattern
 from timergate.store._sql_store import USER_COLUMNS, SQLTimerStore, SQLTransaction, user_from_row
@@ -113,6 +114,8 @@ MIGRATIONS: tuple[str, ...] = (
     SQLITE_LIST_INDEXES,
     # 6: idempotency keys and the results they replay.
     IDEMPOTENCY_TABLE,
+    # 7: leases, so one instance at a time polls a user's vendor connections.
+    LEASES_TABLE,
 )
 
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
@@ -162,7 +165,7 @@ class _SQLiteExecutor:
         await self._db.execute(sql, params)
 
 
-class SQLiteTimerStore(SQLTimerStore, SQLConnections, SQLIdempotency):
+class SQLiteTimerStore(SQLTimerStore, SQLConnections, SQLIdempotency, SQLLeases):
     """:class:`~timergate.store.base.TimerStore` on a SQLite file (``sqlite:///path.db``)."""
 
     _lists = ListQueries(_text_match)
