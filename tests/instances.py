@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from timergate.app import create_app
 from timergate.auth import hash_token, new_token
 from timergate.config import Settings
-from timergate.domain import TokenGrant, User
+from timergate.domain import Clock, TokenGrant, User
 from timergate.gateway import Gateway
 
 __all__ = ["Instance", "instance", "new_user"]
@@ -50,9 +50,17 @@ class Instance:
 
 
 @asynccontextmanager
-async def instance(settings: Settings) -> AsyncIterator[Instance]:
-    """A gateway on ``settings``, started, with a client; stopped on the way out."""
-    app = create_app(settings)
+async def instance(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[Instance]:
+    """A gateway on ``settings``, started, with a client; stopped on the way out.
+
+    ``upstream_transport`` leads its vendor connections to fakes in this process.
+    """
+    app = create_app(settings, clock=clock, upstream_transport=upstream_transport)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(

@@ -4,7 +4,11 @@ authentication, revocation, rate limits and the tick clock."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -14,7 +18,7 @@ from timergate.config import Settings
 from timergate.domain import Clock, SystemClock, User
 from timergate.domain.control import ConnectionsChanged, ControlMessage, TokensRevoked
 from timergate.draining import Draining
-from timergate.live.polling import ConnectionPoller
+from timergate.live.polling import ConnectionPoller, PollLeases
 from timergate.live.scheduler import TickScheduler
 from timergate.locations import key_file_beside
 from timergate.providers import LocalProvider
@@ -48,6 +52,9 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        #: This instance among those sharing the store and broker (in logs and the store's
+        #: leases, so an operator can tell which process holds what).
+        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.store: TimerStore = open_store(settings.database_url)
         self.broker: Broker = open_broker(settings.broker_url)
         self.authenticator = Authenticator(self.store, ttl=settings.token_cache_seconds)
@@ -81,8 +88,15 @@ class Gateway:
         self.keys = Idempotency(self.store, self.clock)
         self.timers = TimerService(self.connections, self.broker, self.clock, self.reads, self.keys)
         self.scheduler = TickScheduler()
+        # On a shared broker every instance's subscribers hear every instance: one of them
+        # polls each user's vendor connections (on memory://, each polls for its own).
+        shared = urlsplit(settings.broker_url).scheme != "memory"
         self.poller = ConnectionPoller(
-            self.connections, self.broker, self.clock, interval=settings.poll_interval_seconds
+            self.connections,
+            self.broker,
+            self.clock,
+            interval=settings.poll_interval_seconds,
+            leases=PollLeases(self.store, self.clock, self.instance_id) if shared else None,
         )
         self.draining = Draining()
         self._stop_control: Unsubscribe | None = None
