@@ -1,5 +1,6 @@
 """Several gateway instances and one user's vendor connections: one instance polls the
-vendor for changes made in its own app."""
+vendor for changes made in its own app, renewed credentials reach every instance, and a
+cached list of connections does not outlive a lost notice for long."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from instances import instance, new_user
+from instances import Instance, instance, new_user
 from services import broker_url
 from timergate.config import Settings
+from timergate.domain import ManualClock
+from timergate.domain.connections import ConnectionStatus
+from timergate.domain.control import ConnectionsChanged, ControlMessage
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
+from timergate.fakes.accelo import AcceloFake
+from timergate.fakes.accelo import create_fake as create_accelo
 from timergate.fakes.base import Fake
 from timergate.fakes.noko import NokoFake
 from timergate.fakes.noko import create_fake as create_noko
@@ -151,3 +158,99 @@ async def test_when_the_polling_instance_shuts_down_another_takes_over(
     await state.more_looks(other)
 
     assert state.published(other) == [TimerEventType.STARTED]
+
+
+# Renewed credentials.
+
+
+async def test_credentials_renewed_through_one_instance_are_used_by_the_others(
+    settings: Settings,
+) -> None:
+    """A renews alice's Accelo token (Accelo retires the old refresh token as it does): B,
+    whose open connection held the old pair, opens it again with the new one instead of
+    refreshing with a retired token and asking alice to authorise again. A keeps its own."""
+    accelo = create_accelo()
+    credentials = dict(accelo.describe(ACCELO_URL).credentials)
+    async with (
+        instance(settings, upstream_transport=VendorWire(accelo)) as a,
+        instance(settings, upstream_transport=VendorWire(accelo)) as b,
+    ):
+        user, token = await new_user(a.gateway, "alice")
+        heard = await control_messages(b)
+        connected = await a.data(
+            token,
+            CONNECT,
+            input={"baseUrl": ACCELO_URL, "credentials": {"accelo": credentials}},
+        )
+        key = connected["connectProvider"]["connection"]["id"]
+        assert isinstance(await next_message(heard), ConnectionsChanged)  # the new connection
+        await b.data(token, RUNNING)  # B has the connection open, with the first token
+        renewing = await a.gateway.connections.provider(user, key)
+
+        revoke(accelo, credentials["token"])  # expired on Accelo's side
+        await a.data(token, RUNNING)  # A is refused, refreshes, keeps the new pair
+        message = await next_message(heard)
+
+        assert isinstance(message, ConnectionsChanged) and message.user_id == user.id
+        assert (await b.data(token, RUNNING))["runningTimers"] == []
+        assert (await b.data(token, CONNECTIONS))["viewer"]["connections"] == [
+            {"id": key, "status": "ACTIVE"}
+        ]
+        # The instance that renewed keeps its open provider (and what it remembers).
+        assert await a.gateway.connections.provider(user, key) is renewing
+
+
+def revoke(accelo: AcceloFake, token: str) -> None:
+    accelo.authority.grants[token].revoked = True
+
+
+async def control_messages(at: Instance) -> asyncio.Queue[ControlMessage]:
+    """Every control message ``at`` hears from now on (after its own listener has acted)."""
+    heard: asyncio.Queue[ControlMessage] = asyncio.Queue()
+    await at.gateway.broker.subscribe_control(heard.put_nowait)
+    return heard
+
+
+async def next_message(heard: asyncio.Queue[ControlMessage]) -> ControlMessage:
+    async with asyncio.timeout(5):
+        return await heard.get()
+
+
+# A lost notice.
+
+
+async def test_a_cached_list_of_connections_is_read_again_after_a_while(
+    settings: Settings,
+) -> None:
+    """If B misses the notice of a change made elsewhere, it still shows it once its cached
+    list is ``connections_cache_seconds`` old: a changed connection's open provider is opened
+    again, a removed one is gone."""
+    clock = ManualClock()
+    noko = create_noko(now=clock.now)
+    settings = replace(settings, connections_cache_seconds=60)
+    async with (
+        instance(settings, clock=clock, upstream_transport=VendorWire(noko)) as a,
+        instance(settings, clock=clock, upstream_transport=VendorWire(noko)) as b,
+    ):
+        user, token = await new_user(a.gateway, "alice")
+        heard = await control_messages(b)
+        given = {"noko": {"token": noko.seeded.token}}
+        await a.data(token, CONNECT, input={"credentials": given})
+        await next_message(heard)  # B has acted on the notice of the new connection
+        (connection,) = await b.gateway.connections.of(user)
+        opened = await b.gateway.connections.provider(user, connection.key)
+
+        # Changed in the store with no notice, as when the broker lost it.
+        clock.advance(30)
+        await a.gateway.store.update_connection(
+            user.id, connection.id, clock.now(), status=ConnectionStatus.AUTH_FAILED
+        )
+        assert await b.gateway.connections.of(user) == [connection]  # still cached
+        clock.advance(31)
+        (seen,) = await b.gateway.connections.of(user)
+        assert seen.status is ConnectionStatus.AUTH_FAILED
+        assert await b.gateway.connections.provider(user, connection.key) is not opened
+
+        assert await a.gateway.store.remove_connection(user.id, connection.id)
+        clock.advance(61)
+        assert await b.gateway.connections.of(user) == []

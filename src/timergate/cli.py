@@ -98,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
         f"{_env('token_cache_seconds')}",
     )
     serve.add_argument(
+        "--connections-cache",
+        dest="connections_cache_seconds",
+        type=float,
+        metavar="SECONDS",
+        help="how long a user's list of vendor connections is remembered; a change made "
+        f"through another instance drops it at once (60) {_env('connections_cache_seconds')}",
+    )
+    serve.add_argument(
         "--revocation-poll",
         dest="revocation_poll_seconds",
         type=float,

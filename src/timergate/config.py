@@ -26,6 +26,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     #: Seconds a token lookup is remembered.
     token_cache_seconds: float = 30.0
+    #: Seconds a user's list of vendor connections is remembered (a change made through
+    #: another instance normally arrives at once through the broker; this bounds a missed one).
+    connections_cache_seconds: float = 60.0
     log_level: str = "info"
     access_log: bool = True
     #: Per-message deflate on websockets: less bandwidth, about 46 KiB more memory a connection.
@@ -115,6 +118,7 @@ def _parse(name: str, raw: str) -> Any:
         return _number(name, raw, int)
     if name in (
         "token_cache_seconds",
+        "connections_cache_seconds",
         "upstream_timeout_seconds",
         "poll_interval_seconds",
         "revocation_poll_seconds",

@@ -83,6 +83,7 @@ class Gateway:
             vault=vault,
             vault_problem=problem,
             announce=self._announce_connections,
+            cache_seconds=settings.connections_cache_seconds,
         )
         self.reads = Reads(self.connections, timeout=settings.upstream_timeout_seconds)
         self.keys = Idempotency(self.store, self.clock)
@@ -138,7 +139,8 @@ class Gateway:
     def _on_control(self, message: ControlMessage) -> None:
         """Act on a notice from any instance (this one included)."""
         if isinstance(message, ConnectionsChanged):
-            self.connections.forget(message.user_id, message.connection_id)
+            if message.origin != self.instance_id:
+                self.connections.forget(message.user_id, message.connection_id)
         elif isinstance(message, TokensRevoked):
             # At once, not at the next look at the revocation log (which still catches what
             # the broker could not carry).
@@ -146,7 +148,9 @@ class Gateway:
 
     async def _announce_connections(self, user_id: int, connection_id: int | None) -> None:
         try:
-            await self.broker.publish_control(ConnectionsChanged(user_id, connection_id))
+            await self.broker.publish_control(
+                ConnectionsChanged(user_id, connection_id, origin=self.instance_id)
+            )
         except BrokerUnavailable:
             # Other instances keep their cached list until their broker connection is lost
             # and restored (they then drop every cached list) or they restart.

@@ -73,7 +73,12 @@ EVENTS = st.builds(
 )
 CONTROL = st.one_of(
     st.builds(TokensRevoked, st.lists(st.binary(min_size=32, max_size=32)).map(tuple)),
-    st.builds(ConnectionsChanged, user_id=INT64, connection_id=st.none() | INT64),
+    st.builds(
+        ConnectionsChanged,
+        user_id=INT64,
+        connection_id=st.none() | INT64,
+        origin=st.none() | st.text(),
+    ),
 )
 
 
@@ -97,12 +102,13 @@ def test_every_control_message_survives_the_wire(
 
 def test_messages_carry_their_format_version() -> None:
     """Every message says which format it is in, so mixed versions can tell each other apart."""
-    body = orjson.loads(encode(ConnectionsChanged(1, 2)))
+    body = orjson.loads(encode(ConnectionsChanged(1, 2, "gateway-a")))
     assert body == {
         "v": WIRE_VERSION,
         "kind": "connections_changed",
         "user_id": 1,
         "connection_id": 2,
+        "origin": "gateway-a",
     }
 
 
@@ -116,7 +122,7 @@ def test_a_newer_format_version_is_refused() -> None:
 def test_unknown_keys_are_ignored() -> None:
     """A later release may add fields under the same version; this one reads past them."""
     data = orjson.dumps(
-        {"v": WIRE_VERSION, "kind": "connections_changed", "user_id": 1, "origin": "b"}
+        {"v": WIRE_VERSION, "kind": "connections_changed", "user_id": 1, "reason": "b"}
     )
     assert decode(data) == ConnectionsChanged(1, None)
 

@@ -4,7 +4,7 @@ Every message is one JSON object with a format version ``v`` and a ``kind``::
 
     {"v": 1, "kind": "event", "event": {"type": "STARTED", "user_id": 7, "at": "…", …}}
     {"v": 1, "kind": "tokens_revoked", "token_hashes": ["<64 hex digits>", …]}
-    {"v": 1, "kind": "connections_changed", "user_id": 7, "connection_id": 3}
+    {"v": 1, "kind": "connections_changed", "user_id": 7, "connection_id": 3, "origin": "…"}
 
 Instants are ISO 8601 with their UTC offset and all six microsecond digits, dates are ISO
 dates, and a ``timedelta`` is ``[days, seconds, microseconds]``, so every value decodes to
@@ -55,6 +55,7 @@ def encode(message: Message) -> bytes:
             "kind": "connections_changed",
             "user_id": message.user_id,
             "connection_id": message.connection_id,
+            "origin": message.origin,
         }
     else:
         raise WireFormatError(f"cannot encode {type(message).__name__}")
@@ -156,7 +157,11 @@ def decode(data: bytes | str) -> Message:
         hashes = _list(obj, "token_hashes", _hex)
         return TokensRevoked(tuple(hashes))
     if kind == "connections_changed":
-        return ConnectionsChanged(_int(obj, "user_id"), _optional(obj, "connection_id", _int))
+        return ConnectionsChanged(
+            _int(obj, "user_id"),
+            _optional(obj, "connection_id", _int),
+            _optional(obj, "origin", _str),
+        )
     raise WireFormatError(f"unknown message kind {kind!r}")
 
 

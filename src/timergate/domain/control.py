@@ -24,11 +24,14 @@ class ConnectionsChanged:
     """A user's vendor connections changed (added, removed, or their status or credentials).
 
     ``connection_id`` names the connection when one did; every instance drops what it has
-    cached about the user's connections, and that connection's open provider.
+    cached about the user's connections, and that connection's open provider, except
+    ``origin``, the instance that made the change: its own are up to date (an open provider
+    that just renewed its credentials is the one to keep).
     """
 
     user_id: int
     connection_id: int | None = None
+    origin: str | None = None
 
 
 ControlMessage = TokensRevoked | ConnectionsChanged

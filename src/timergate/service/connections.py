@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from timergate.domain import Clock, User
@@ -41,7 +42,11 @@ class ConnectionService:
     """Finds, opens, connects and disconnects the providers of each user.
 
     What it caches about a user's connections is dropped by :meth:`forget`; every change made
-    here is passed to ``announce``, so other instances drop theirs too.
+    here (a connection made or removed, a status, renewed credentials) is passed to
+    ``announce``, so other instances drop theirs too. A user's list is also read again once it
+    is ``cache_seconds`` old, in case such a notice was lost: a connection changed since then
+    (removed, or its status or credentials updated) has its open provider closed, to be
+    opened again from what the store now holds.
     """
 
     def __init__(
@@ -55,16 +60,19 @@ class ConnectionService:
         vault: CredentialVault | None,
         vault_problem: str | None = None,
         announce: Announce | None = None,
+        cache_seconds: float = 60.0,
     ) -> None:
         self._store = store
         self._announce = announce
+        self._cache_for = timedelta(seconds=cache_seconds)
         self.local = local
         self._clock = clock
         self._pools = pools
         self._allow_list = allow_list
         self._vault = vault
         self._vault_problem = vault_problem
-        self._connections: dict[int, list[Connection]] = {}
+        #: Each user's connections, and when they were read.
+        self._connections: dict[int, tuple[datetime, list[Connection]]] = {}
         self._providers: dict[int, Provider] = {}
         self._opening: dict[int, asyncio.Future[Provider]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -73,11 +81,24 @@ class ConnectionService:
 
     async def of(self, user: User) -> list[Connection]:
         """The user's connections, oldest first."""
+        now = self._clock.now()
         cached = self._connections.get(user.id)
-        if cached is None:
-            cached = await self._store.list_connections(user.id)
-            self._connections[user.id] = cached
-        return list(cached)
+        if cached is not None and now - cached[0] < self._cache_for:
+            return list(cached[1])
+        fresh = await self._store.list_connections(user.id)
+        if cached is not None:
+            self._close_changed(cached[1], fresh)
+        self._connections[user.id] = (now, fresh)
+        return list(fresh)
+
+    def _close_changed(self, before: list[Connection], after: list[Connection]) -> None:
+        """Close the open providers of connections removed or updated since ``before``."""
+        updated_at = {c.id: c.updated_at for c in after}
+        for connection in before:
+            if updated_at.get(connection.id) != connection.updated_at:
+                provider = self._providers.pop(connection.id, None)
+                if provider is not None:
+                    self._spawn(provider.close())
 
     async def providers(self, user: User) -> tuple[list[Provider], list[TimergateError]]:
         """Every provider of the user (the local store first, then each connection), and the
@@ -187,6 +208,14 @@ class ConnectionService:
         """Drop every cached list of connections (changes may have been missed)."""
         self._connections.clear()
 
+    def _remember(self, connection: Connection) -> None:
+        """Put a connection this instance just updated in the store into the cached list."""
+        cached = self._connections.get(connection.user_id)
+        if cached is not None:
+            read_at, connections = cached
+            updated = [connection if c.id == connection.id else c for c in connections]
+            self._connections[connection.user_id] = (read_at, updated)
+
     async def _changed(self, user_id: int, connection_id: int | None) -> None:
         if self._announce is not None:
             await self._announce(user_id, connection_id)
@@ -281,9 +310,14 @@ class ConnectionService:
                     renewed.update(new)
                 return
             sealed = self._require_vault().seal(_owner(connection.user_id, spec.kind), new)
-            await self._store.update_connection(
+            updated = await self._store.update_connection(
                 connection.user_id, connection.id, self._clock.now(), sealed_credentials=sealed
             )
+            if updated is not None:
+                self._remember(updated)
+                # Other instances' open providers hold the old credentials (a refresh token
+                # that the vendor may have retired): they open theirs again from the store.
+                await self._changed(connection.user_id, connection.id)
 
         setup = ProviderSetup(
             connection=connection,
@@ -302,15 +336,17 @@ class ConnectionService:
         """Show ``status`` at once (the cached list) and keep it (the store, just after)."""
         cached = self._connections.get(connection.user_id)
         if cached is not None:
-            self._connections[connection.user_id] = [
-                replace(c, status=status) if c.id == connection.id else c for c in cached
-            ]
+            shown = next((c for c in cached[1] if c.id == connection.id), None)
+            if shown is not None:
+                self._remember(replace(shown, status=status))
         self._spawn(self._keep_status(connection, status))
 
     async def _keep_status(self, connection: Connection, status: ConnectionStatus) -> None:
-        await self._store.update_connection(
+        updated = await self._store.update_connection(
             connection.user_id, connection.id, self._clock.now(), status=status
         )
+        if updated is not None:
+            self._remember(updated)
         # Other instances re-read the user's connections; their providers stay open.
         await self._changed(connection.user_id, None)
 
