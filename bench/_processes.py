@@ -1,4 +1,5 @@
-"""What the bench scripts share: server processes, the timergate CLI, /proc readers, py-spy.
+"""What the bench scripts share: server processes, the timergate CLI, /proc readers, fresh
+PostgreSQL schemas, py-spy.
 
 Not a script; ``bench/fanout.py`` and ``bench/gateway_bench.py`` import it as ``_processes``
 (``bench/`` is first on ``sys.path`` when they run).
@@ -15,9 +16,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -191,6 +195,37 @@ def create_tokens(db_url: str, users: list[str], batch: int = 2500) -> list[str]
     if len(tokens) != len(users):
         raise SystemExit(f"expected {len(users)} tokens, got {len(tokens)}")
     return tokens
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@contextmanager
+def postgres_schema(server_url: str) -> Iterator[str]:
+    """A store URL on a new, empty schema of the PostgreSQL server, dropped afterwards."""
+    import asyncio
+
+    import asyncpg
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+
+    async def admin(*statements: str) -> None:
+        connection = await asyncpg.connect(server_url)
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    # pg_trgm in public, as an administrator would install it once.
+    extension = "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"
+    asyncio.run(admin(extension, f'CREATE SCHEMA "{name}"'))
+    try:
+        parts = urlsplit(server_url)
+        query = "&".join(filter(None, [parts.query, f"search_path={name},public"]))
+        yield parts._replace(query=query).geturl()
+    finally:
+        asyncio.run(admin(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
 
 
 # --------------------------------------------------------------------------- py-spy

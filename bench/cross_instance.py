@@ -1,28 +1,29 @@
 """From a mutation on gateway A to the event on a subscriber of gateway B, through each broker.
 
-Two real ``timergate serve`` processes (A and B) share one SQLite store and one broker
-(``redis://`` or ``postgresql://``, each run in its own namespace). A websocket client on B
-subscribes ``timerEvents``; this process then sends ``startTimer`` to A over HTTP, one at a
-time, and measures:
+Two real ``timergate serve`` processes (A and B) share one store (PostgreSQL, a fresh
+schema, by default; or SQLite) and one broker (``redis://`` or ``postgresql://``, each run in
+its own namespace). A websocket client on B subscribes ``timerEvents``; this process then
+sends ``startTimer`` to A over HTTP, one at a time, and measures:
 
 * event latency: from sending the mutation to A until B's subscriber has the STARTED event
   (the mutation's own work included: one store transaction and the publish);
 * mutation latency: from sending the mutation until A's response.
 
 Each start also pauses the previous timer (one running timer per user), so every mutation
-publishes two events. The store is SQLite here (the PostgreSQL store is built separately):
-the figures say what the broker adds, not what a PostgreSQL store costs.
+publishes two events. Nothing else loads the gateways: this is the latency of one change at a
+time (``bench/scale_out.py`` measures it under load).
 
 Run from the repository root, with Redis and PostgreSQL on their default ports::
 
     .venv/bin/python bench/cross_instance.py
-    .venv/bin/python bench/cross_instance.py --count 500 --brokers redis
+    .venv/bin/python bench/cross_instance.py --count 500 --brokers redis --store sqlite
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -35,7 +36,14 @@ import orjson
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from _processes import clean_env, create_tokens, free_port, spawn_server, stop_server
+from _processes import (
+    clean_env,
+    create_tokens,
+    free_port,
+    postgres_schema,
+    spawn_server,
+    stop_server,
+)
 
 START = "mutation { startTimer(input: {}) { timer { id } } }"
 EVENTS = "subscription { timerEvents { type timer { id } } }"
@@ -79,8 +87,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(broker_url: str, count: int, workdir: Path) -> dict[str, list[float]]:
-    db = f"sqlite:///{workdir / f'{uuid.uuid4().hex[:6]}.db'}"
+def run(broker_url: str, count: int, db: str, workdir: Path) -> dict[str, list[float]]:
     (token,) = create_tokens(db, ["bench"])
     env = clean_env() | {"TIMERGATE_BROKER_URL": broker_url, "TIMERGATE_DATABASE_URL": db}
     servers = []
@@ -109,16 +116,24 @@ def main() -> None:
     parser.add_argument("--brokers", default="redis,postgresql")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--store", choices=("postgresql", "sqlite"), default="postgresql")
     args = parser.parse_args()
     urls = {"redis": args.redis_url, "postgresql": args.postgres_url}
-    print(f"{args.count} sequential startTimer mutations on A, subscriber on B\n")
+    print(
+        f"{args.count} sequential startTimer mutations on A, subscriber on B, {args.store} store\n"
+    )
     print("| broker | measure | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.brokers.split(","):
             url = f"{urls[name]}?namespace=bench{uuid.uuid4().hex[:8]}"
-            measured = run(url, args.count, Path(tmp))
+            with contextlib.ExitStack() as stack:
+                if args.store == "postgresql":
+                    db = stack.enter_context(postgres_schema(args.postgres_url))
+                else:
+                    db = f"sqlite:///{Path(tmp) / f'{uuid.uuid4().hex[:6]}.db'}"
+                measured = run(url, args.count, db, Path(tmp))
             results[name] = measured
             for what in ("event", "mutation"):
                 ms = measured[what]
