@@ -35,6 +35,13 @@ mutation Connect($input: ConnectProviderInput!) {
 """
 RUNNING = "{ runningTimers { id } }"
 CONNECTIONS = "{ viewer { connections { id status } } }"
+START = """
+mutation Start($input: StartTimerInput!) { startTimer(input: $input) { timer { id } } }
+"""
+PAUSE = "mutation Pause($id: ID!) { pauseTimer(input: {id: $id}) { timer { state } } }"
+RESUME = """
+mutation Resume($input: StartTimerInput!) { startTimer(input: $input) { timer { id } } }
+"""
 TIMERS_PATH = "/v2/timers"
 ACCELO_URL = "http://timergate-demo.api.accelo.test"
 
@@ -87,6 +94,8 @@ class Watching:
         self.heard: dict[str, list[TimerEvent]] = {name: [] for name in wires}
         self.robin = noko.account.user_for_token(noko.seeded.token)
         self.project = noko.seeded.projects[0].id
+        self.instances: dict[str, Instance] = {}
+        self.token = ""
 
     def looks(self, name: str | None = None) -> int:
         """Polls of Noko's timers made so far (by one instance, or all)."""
@@ -118,6 +127,7 @@ async def watching(settings: Settings) -> AsyncIterator[tuple[Watching, str, Asy
             for name in "ab"
         }
         user, token = await new_user(instances["a"].gateway, "alice")
+        state.instances, state.token = instances, token
         given = {"noko": {"token": noko.seeded.token}}
         await instances["a"].data(token, CONNECT, input={"credentials": given})
         for name, at in instances.items():
@@ -140,6 +150,38 @@ async def test_a_change_in_the_vendors_app_is_published_once_however_many_instan
 
     assert state.published("a") == state.published("b") == [TimerEventType.STARTED]
     assert state.looks("b" if polling == "a" else "a") == 0, "only one instance polls"
+
+
+async def test_changes_through_either_instance_are_published_once(
+    watching: tuple[Watching, str, AsyncExitStack],
+) -> None:
+    """Changes to a Noko timer made through one instance and then the other are heard once
+    each on both: the polling instance does not mistake the other instance's change (whose
+    version that instance counts itself) for one made in Noko's own app."""
+    state, polling, _ = watching
+    first, second = (polling, "b" if polling == "a" else "a")
+    key = (await state.instances[first].data(state.token, CONNECTIONS))["viewer"]["connections"][0][
+        "id"
+    ]
+    context = {"type": "project", "id": str(state.project)}
+    started = await state.instances[first].data(
+        state.token, START, input={"provider": key, "context": context}
+    )
+    timer_id = started["startTimer"]["timer"]["id"]
+    await state.more_looks(polling)
+    await state.instances[first].data(state.token, PAUSE, id=timer_id)
+    await state.instances[first].data(state.token, RESUME, input={"timerId": timer_id})
+    await state.more_looks(polling)
+    await state.instances[second].data(state.token, PAUSE, id=timer_id)
+    await state.more_looks(polling)
+
+    expected = [
+        TimerEventType.STARTED,
+        TimerEventType.PAUSED,
+        TimerEventType.RESUMED,
+        TimerEventType.PAUSED,
+    ]
+    assert state.published("a") == state.published("b") == expected
 
 
 async def test_when_the_polling_instance_shuts_down_another_takes_over(

@@ -78,6 +78,10 @@ class _Watched:
         self.unsubscribe: Unsubscribe | None = None
         #: Whether this instance (last) held the user's poll lease.
         self.holding = False
+        #: Timers changed through a gateway since the last look, per provider: their next look
+        #: only learns them again. (A vendor timer's version is counted by each instance's own
+        #: book, so a version heard from another instance cannot be compared with one seen here.)
+        self.relearn: dict[str, set[str]] = {}
 
     def on_event(self, event: TimerEvent) -> None:
         timer = event.timer
@@ -89,7 +93,7 @@ class _Watched:
         if event.type in _ENDS:
             known.pop(timer.id, None)
         else:
-            known[timer.id] = timer
+            self.relearn.setdefault(timer.provider, set()).add(timer.id)
 
 
 class ConnectionPoller:
@@ -246,10 +250,13 @@ class ConnectionPoller:
         current = {t.id: t for t in timers}
         before = watched.seen.get(key)
         watched.seen[key] = dict(current)
+        relearn = watched.relearn.pop(key, set())
         if before is None:
             return  # the first look only learns what is there
         changes: list[tuple[TimerEventType, Timer]] = []
         for timer_id, timer in current.items():
+            if timer_id in relearn:
+                continue  # its change was published by the gateway that made it
             old = before.get(timer_id)
             if old is None:
                 kind = (
