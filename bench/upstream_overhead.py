@@ -34,7 +34,15 @@ from typing import Any
 
 import httpx
 
-from _processes import ROOT, clean_env, create_tokens, free_port, spawn_server, stop_server
+from _processes import (
+    ROOT,
+    clean_env,
+    cpu_seconds,
+    create_tokens,
+    free_port,
+    spawn_server,
+    stop_server,
+)
 from timergate.vault import new_key
 
 CONNECT = """mutation C($input: ConnectProviderInput!) {
@@ -185,7 +193,12 @@ async def overhead(
 
 
 async def throughput(
-    gateway: str, fleet: Fleet, tokens: list[str], keys: list[str], seconds: float
+    gateway: str,
+    fleet: Fleet,
+    tokens: list[str],
+    keys: list[str],
+    seconds: float,
+    gateway_pid: int,
 ) -> dict[str, float]:
     project = fleet.projects[0]
     limits = httpx.Limits(max_connections=64)
@@ -210,11 +223,18 @@ async def throughput(
         httpx.AsyncClient(base_url=fleet.base_url, limits=limits) as upstream,
         httpx.AsyncClient(base_url=gateway, timeout=60, limits=limits) as http,
     ):
+        cpu = cpu_seconds(gateway_pid), cpu_seconds(fleet.process.pid)
         g_time, g_requests = await run(lambda i: Through(http, tokens[i], keys[i], project))
+        cpu_gateway = cpu_seconds(gateway_pid) - cpu[0]
+        cpu_fake = cpu_seconds(fleet.process.pid) - cpu[1]
         d_time, d_calls = await run(lambda i: Direct(upstream, fleet.tokens[i], project))
     return {
         "gateway_requests_per_second": g_requests / g_time,
         "direct_calls_per_second": d_calls / d_time,
+        # Where the cores went while the gateway was driven: its own CPU per request, and
+        # the fake's share (the fake is one Python process: it bounds the rate).
+        "gateway_cpu_ms_per_request": cpu_gateway / g_requests * 1000,
+        "fake_cpu_busy_while_through": cpu_fake / g_time,
     }
 
 
@@ -264,7 +284,9 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             ]
         results: dict[str, Any] = {}
         results["overhead_ms"] = await overhead(gateway, fleet, tokens[0], keys[0], args.iterations)
-        results["throughput_16"] = await throughput(gateway, fleet, tokens[:16], keys, args.seconds)
+        results["throughput_16"] = await throughput(
+            gateway, fleet, tokens[:16], keys, args.seconds, server.pid
+        )
         results["three_connections"] = await three_connections(gateway, tokens[16], slow)
         return results
     finally:
