@@ -47,14 +47,20 @@ async def test_a_refused_connection_says_the_vendor_could_not_be_reached() -> No
 async def test_a_silent_vendor_is_cut_off_at_the_timeout() -> None:
     """A vendor that accepts the connection and never answers fails at the deadline."""
 
+    done = asyncio.Event()
+
     async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(65536)
-        await asyncio.sleep(30)
+        await done.wait()
+        writer.close()
+        await writer.wait_closed()
 
     server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         error = await call(f"http://127.0.0.1:{port}", deadline=0.3)
     finally:
+        done.set()
         server.close()
+        await server.wait_closed()
     assert "did not answer in time" in error.message
