@@ -7,9 +7,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from broker_support import RECONNECT_TIMEOUT, Inbox, connected
 from test_broker_contract import event
 
-from conftest import RECONNECT_TIMEOUT, Inbox, connected
 from services import broker_url, namespaced
 from serving import free_port
 from tcp_proxy import TcpProxy

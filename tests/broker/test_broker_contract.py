@@ -7,8 +7,8 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from broker_support import Inbox
 
-from conftest import Inbox
 from timergate.broker import Broker
 from timergate.broker.wire import encode
 from timergate.domain import TimeEntry, Timer, TimerContext, TimerDetails, TimerState

@@ -7,19 +7,28 @@ once, to every listener of its channel.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from timergate.broker.base import ControlListener, Gap, Listener
+from timergate.broker.base import ControlListener, Gap, Listener, Unsubscribe
 from timergate.broker.wire import WireFormatError, decode
 from timergate.domain.events import TimerEvent
 from timergate.errors import BrokerUnavailable
 
-__all__ = ["DEFAULT_NAMESPACE", "Fanout", "Subscription", "split_namespace", "unavailable"]
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "Fanout",
+    "ServerSubscriptions",
+    "Subscription",
+    "split_namespace",
+    "unavailable",
+]
 
 _log = logging.getLogger("timergate.broker")
 
@@ -133,3 +142,60 @@ def unavailable(reason: str) -> BrokerUnavailable:
     error = BrokerUnavailable()
     error.add_note(reason)
     return error
+
+
+class ServerSubscriptions:
+    """``subscribe`` and ``subscribe_control`` of a networked broker: a name is subscribed to
+    once at the server (:meth:`_listen`), when its first listener here arrives, and given up
+    (:meth:`_unlisten`) when its last one leaves; one operation at a time on the connection."""
+
+    _fanout: Fanout
+    _lock: asyncio.Lock
+    _timeout: float
+    _connected: bool
+    _shown: str
+    #: What a failing server connection raises.
+    _failures: ClassVar[tuple[type[BaseException], ...]]
+
+    async def _listen(self, name: str) -> None:
+        """Subscribe to ``name`` at the server; returns once nothing later can be missed."""
+        raise NotImplementedError
+
+    async def _unlisten(self, name: str) -> None:
+        raise NotImplementedError
+
+    async def subscribe(
+        self, channel: str, listener: Listener, *, on_gap: Gap | None = None
+    ) -> Unsubscribe:
+        return await self._subscribe(self._fanout.name_of(channel), listener, on_gap)
+
+    async def subscribe_control(
+        self, listener: ControlListener, *, on_gap: Gap | None = None
+    ) -> Unsubscribe:
+        return await self._subscribe(self._fanout.control_name, listener, on_gap)
+
+    async def _subscribe(
+        self, name: str, listener: Listener | ControlListener, on_gap: Gap | None
+    ) -> Unsubscribe:
+        if not self._connected:
+            raise unavailable(f"cannot subscribe: the connection to {self._shown} is down")
+        try:
+            async with asyncio.timeout(self._timeout), self._lock:
+                if not self._fanout.listened(name):
+                    await self._listen(name)
+                subscription = self._fanout.add(name, listener, on_gap)
+        except self._failures as exc:
+            raise unavailable(f"cannot subscribe at {self._shown}: {exc}") from exc
+
+        async def unsubscribe() -> None:
+            await self._unsubscribe(subscription)
+
+        return unsubscribe
+
+    async def _unsubscribe(self, subscription: Subscription) -> None:
+        async with self._lock:
+            if self._fanout.remove(subscription) and self._connected:
+                # A lost connection stops listening by itself; the reconnect skips this name.
+                with contextlib.suppress(*self._failures):
+                    async with asyncio.timeout(self._timeout):
+                        await self._unlisten(subscription.name)

@@ -36,8 +36,13 @@ from typing import Any, TypeVar
 import asyncpg
 import stamina
 
-from timergate.broker._fanout import Fanout, Subscription, split_namespace, unavailable
-from timergate.broker.base import ControlListener, Gap, Listener, Unsubscribe
+from timergate.broker._fanout import (
+    Fanout,
+    ServerSubscriptions,
+    split_namespace,
+    unavailable,
+)
+from timergate.broker.base import Gap
 from timergate.broker.wire import encode
 from timergate.domain.control import ControlMessage
 from timergate.domain.events import TimerEvent
@@ -107,7 +112,11 @@ class _Assembler:
         self._partial.clear()
 
 
-class PostgresBroker:
+class PostgresBroker(ServerSubscriptions):
+    """Events between instances through PostgreSQL's LISTEN/NOTIFY (``postgresql://``)."""
+
+    _failures = _LOST
+
     def __init__(self, url: str, *, timeout: float = 5.0, health_interval: float = 5.0) -> None:
         self.url = url
         dsn, namespace = split_namespace(url)
@@ -201,47 +210,16 @@ class PostgresBroker:
             for payload in payloads:
                 await connection.execute("SELECT pg_notify($1, $2)", name, payload)
 
-    # Subscribing.
+    # Subscribing (see ServerSubscriptions).
 
-    async def subscribe(
-        self, channel: str, listener: Listener, *, on_gap: Gap | None = None
-    ) -> Unsubscribe:
-        return await self._subscribe(self._fanout.name_of(channel), listener, on_gap)
+    async def _listen(self, name: str) -> None:
+        assert self._listener is not None
+        # LISTEN has taken effect when this returns: nothing later is missed.
+        await self._listener.add_listener(name, self._on_notification)
 
-    async def subscribe_control(
-        self, listener: ControlListener, *, on_gap: Gap | None = None
-    ) -> Unsubscribe:
-        return await self._subscribe(self._fanout.control_name, listener, on_gap)
-
-    async def _subscribe(
-        self, name: str, listener: Listener | ControlListener, on_gap: Gap | None
-    ) -> Unsubscribe:
-        if not self._connected:
-            raise unavailable(f"cannot subscribe: the connection to {self._shown} is down")
-        try:
-            # One operation at a time on the listening connection (asyncpg's rule).
-            async with asyncio.timeout(self._timeout), self._lock:
-                if not self._fanout.listened(name):
-                    assert self._listener is not None
-                    # LISTEN has taken effect when this returns: nothing later is missed.
-                    await self._listener.add_listener(name, self._on_notification)
-                subscription = self._fanout.add(name, listener, on_gap)
-        except _LOST as exc:
-            raise unavailable(f"cannot LISTEN at {self._shown}: {exc}") from exc
-
-        async def unsubscribe() -> None:
-            await self._unsubscribe(subscription)
-
-        return unsubscribe
-
-    async def _unsubscribe(self, subscription: Subscription) -> None:
-        async with self._lock:
-            listener = self._listener
-            if self._fanout.remove(subscription) and self._connected and listener is not None:
-                # A lost connection stops listening by itself; the reconnect skips this one.
-                with contextlib.suppress(*_LOST):
-                    async with asyncio.timeout(self._timeout):
-                        await listener.remove_listener(subscription.name, self._on_notification)
+    async def _unlisten(self, name: str) -> None:
+        if self._listener is not None:
+            await self._listener.remove_listener(name, self._on_notification)
 
     def _on_notification(self, connection: Any, pid: int, channel: str, payload: str) -> None:
         if connection is not self._listener:

@@ -29,8 +29,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from timergate.broker._fanout import Fanout, Subscription, split_namespace, unavailable
-from timergate.broker.base import ControlListener, Gap, Listener, Unsubscribe
+from timergate.broker._fanout import (
+    Fanout,
+    ServerSubscriptions,
+    split_namespace,
+    unavailable,
+)
+from timergate.broker.base import Gap
 from timergate.broker.wire import encode
 from timergate.domain.control import ControlMessage
 from timergate.domain.events import TimerEvent
@@ -47,7 +52,11 @@ _LOST = (RedisError, OSError, TimeoutError)
 _SEND_FAILED = (*_LOST, AttributeError)
 
 
-class RedisBroker:
+class RedisBroker(ServerSubscriptions):
+    """Events between instances through Redis pub/sub (``redis://``)."""
+
+    _failures = _SEND_FAILED
+
     def __init__(self, url: str, *, timeout: float = 5.0, health_interval: float = 5.0) -> None:
         self.url = url
         client_url, namespace = split_namespace(url)
@@ -125,35 +134,7 @@ class RedisBroker:
         except _LOST as exc:
             raise unavailable(f"cannot publish to {self._shown}: {exc}") from exc
 
-    # Subscribing.
-
-    async def subscribe(
-        self, channel: str, listener: Listener, *, on_gap: Gap | None = None
-    ) -> Unsubscribe:
-        return await self._subscribe(self._fanout.name_of(channel), listener, on_gap)
-
-    async def subscribe_control(
-        self, listener: ControlListener, *, on_gap: Gap | None = None
-    ) -> Unsubscribe:
-        return await self._subscribe(self._fanout.control_name, listener, on_gap)
-
-    async def _subscribe(
-        self, name: str, listener: Listener | ControlListener, on_gap: Gap | None
-    ) -> Unsubscribe:
-        if not self._connected:
-            raise unavailable(f"cannot subscribe: the connection to {self._shown} is down")
-        try:
-            async with asyncio.timeout(self._timeout), self._lock:
-                if not self._fanout.listened(name):
-                    await self._listen(name)
-                subscription = self._fanout.add(name, listener, on_gap)
-        except _SEND_FAILED as exc:
-            raise unavailable(f"cannot subscribe at {self._shown}: {exc}") from exc
-
-        async def unsubscribe() -> None:
-            await self._unsubscribe(subscription)
-
-        return unsubscribe
+    # Subscribing (see ServerSubscriptions).
 
     async def _listen(self, name: str) -> None:
         """Subscribe at Redis and wait until Redis confirms it (then nothing published is
@@ -170,12 +151,9 @@ class RedisBroker:
             if not waiting:
                 del self._confirmations[name]
 
-    async def _unsubscribe(self, subscription: Subscription) -> None:
-        async with self._lock:
-            if self._fanout.remove(subscription) and self._connected and self._pubsub:
-                # A lost connection unsubscribes by itself; the reconnect skips this channel.
-                with contextlib.suppress(*_SEND_FAILED):
-                    await self._pubsub.unsubscribe(subscription.name)
+    async def _unlisten(self, name: str) -> None:
+        if self._pubsub is not None:
+            await self._pubsub.unsubscribe(name)
 
     # The subscriber connection.
 
