@@ -2,6 +2,7 @@
 
 from timergate.service.connections import ConnectionService
 from timergate.service.reads import Partial, Reads
-from timergate.service.timers import StartOutcome, StopOutcome, TimerService
+from timergate.service.room import StartOutcome
+from timergate.service.timers import StopOutcome, TimerService
 
 __all__ = ["ConnectionService", "Partial", "Reads", "StartOutcome", "StopOutcome", "TimerService"]

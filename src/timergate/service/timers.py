@@ -23,11 +23,10 @@ from timergate.domain import (
     User,
     check_version,
 )
-from timergate.domain.connections import Support, TimerOperation
+from timergate.domain.connections import TimerOperation
 from timergate.domain.entry import EntryChanges
 from timergate.domain.events import TimerEvent, TimerEventType, user_channel
 from timergate.domain.idempotency import IdempotencyKey
-from timergate.domain.ids import encode_global_id
 from timergate.domain.timer import UNSET, TimerState, Unset
 from timergate.errors import BrokerUnavailable, InvalidTransition, NotFound, TimergateError
 from timergate.providers.base import (
@@ -42,23 +41,13 @@ from timergate.service.capabilities import require
 from timergate.service.connections import ConnectionService
 from timergate.service.idempotency import Idempotency
 from timergate.service.reads import Reads
+from timergate.service.room import Change, Room, StartOutcome, make_room
 
-__all__ = ["StartOutcome", "StopOutcome", "TimerService"]
+__all__ = ["StopOutcome", "TimerService"]
 
 _log = logging.getLogger("timergate.timers")
 
 T = TypeVar("T")
-
-_Change = tuple[TimerEventType, Timer | None, TimeEntry | None]
-
-
-@dataclass(frozen=True, slots=True)
-class StartOutcome:
-    timer: Timer
-    #: Timers paused to keep one running per user, wherever they live.
-    paused: list[Timer] = field(default_factory=list)
-    #: Timers stopped instead (their provider cannot pause), with the entries keeping their time.
-    stopped: list[StopResult] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +55,6 @@ class StopOutcome:
     result: StopResult
     #: Providers that could not be asked what runs (only for a stop without an id).
     failures: list[TimergateError] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Room:
-    """What was done to make room for a starting timer (undone if the start fails)."""
-
-    paused: list[tuple[Provider, Timer]] = field(default_factory=list)
-    stopped: list[StopResult] = field(default_factory=list)
 
 
 class TimerService:
@@ -122,7 +103,33 @@ class TimerService:
         require(provider, operation)
         return provider
 
-    async def _publish(self, user: User, now: datetime, *changes: _Change) -> None:
+    async def _apply(
+        self,
+        user: User,
+        provider: Provider,
+        key: IdempotencyKey | None,
+        kind: type[T],
+        call: Callable[[datetime], Awaitable[Any]],
+        event: Callable[[T], Change],
+        *,
+        outcome: Callable[[Any], T] | None = None,
+    ) -> T:
+        """One operation on one provider: ``call`` it at now, publish ``event`` of what it
+        answered unless it changed nothing, once per idempotency key. ``outcome`` turns the
+        provider's answer into what the caller gets (by default: the value it carries)."""
+        answer_of: Callable[[Any], T] = outcome or _plain
+
+        async def act() -> T:
+            now = self._clock.now()
+            answer = await call(now)
+            value = answer_of(answer)
+            if not isinstance(answer, Changed) or answer.changed:
+                await self._publish(user, now, event(value))
+            return value
+
+        return await self._once(user, key, kind, provider, act, answer_of)
+
+    async def _publish(self, user: User, now: datetime, *changes: Change) -> None:
         channel = user_channel(user.id)
         for done, (kind, timer, entry) in enumerate(changes):
             try:
@@ -138,57 +145,6 @@ class TimerService:
                 )
                 return
 
-    # One running timer per user.
-
-    async def _make_room(self, user: User, target: Provider, now: datetime) -> _Room:
-        """Pause (or stop, where pausing is impossible) the user's running timers outside
-        ``target``; a start that cannot do so fails before it changes anything."""
-        providers, failures = await self.connections.providers(user)
-        if failures:
-            raise failures[0]
-        others = [p for p in providers if p.key != target.key]
-        running = await self.reads.running_in(user, others, strict=True)
-        room = _Room()
-        for provider, timers in running:
-            for timer in timers:
-                try:
-                    if (
-                        provider.capabilities[TimerOperation.PAUSE].support
-                        is not Support.UNSUPPORTED
-                    ):
-                        paused = await provider.pause(user, timer.id, now)
-                        room.paused.append((provider, paused.value))
-                    else:
-                        require(provider, TimerOperation.STOP)
-                        room.stopped.append(await provider.stop(user, timer.id, now))
-                except TimergateError as exc:
-                    await self._undo(user, room, now)
-                    name = timer.details.description or "without a description"
-                    exc.message = (
-                        f"Your running timer ({name}) in {provider.name} could not be paused, "
-                        f"so nothing was started: {exc.message}"
-                    )
-                    timer_gid = encode_global_id("Timer", provider.key, timer.id)
-                    raise exc.with_details(timerId=timer_gid) from None
-        return room
-
-    async def _undo(self, user: User, room: _Room, now: datetime) -> None:
-        for provider, timer in room.paused:
-            try:
-                await provider.resume(user, timer.id, now)
-            except Exception:
-                _log.exception(
-                    "could not resume timer %s of user %s in %s after a failed start",
-                    timer.id,
-                    user.id,
-                    provider.key,
-                )
-
-    def _room_changes(self, room: _Room) -> list[_Change]:
-        changes: list[_Change] = [(TimerEventType.PAUSED, t, None) for _, t in room.paused]
-        changes += [(TimerEventType.STOPPED, s.timer, s.entry) for s in room.stopped]
-        return changes
-
     # Timers.
 
     async def start(
@@ -202,29 +158,12 @@ class TimerService:
         target = await self._provider(
             user, provider_key, TimerOperation.START, field="input.provider"
         )
-        rooms: list[_Room] = []
-
-        async def act() -> StartOutcome:
-            now = self._clock.now()
-            room = await self._make_room(user, target, now)
-            rooms.append(room)
-            try:
-                result = await target.start(user, details, now)
-            except BaseException:
-                await self._undo(user, room, now)
-                raise
-            await self._publish(
-                user,
-                now,
-                *self._room_changes(room),
-                *((TimerEventType.PAUSED, t, None) for t in result.paused),
-                *((TimerEventType.STOPPED, s.timer, s.entry) for s in result.stopped),
-                (TimerEventType.STARTED, result.timer, None),
-            )
-            return _outcome(room, result)
-
-        return await self._once(
-            user, idempotency, StartOutcome, target, act, lambda r: _outcome(rooms[-1], r)
+        return await self._run(
+            user,
+            target,
+            idempotency,
+            lambda now: target.start(user, details, now),
+            TimerEventType.STARTED,
         )
 
     async def resume(
@@ -237,34 +176,53 @@ class TimerService:
         idempotency: IdempotencyKey | None = None,
     ) -> StartOutcome:
         target = await self._provider(user, key, TimerOperation.RESUME)
-        rooms: list[_Room] = []
+
+        async def running_already() -> StartOutcome | None:
+            # Resuming a running timer changes nothing, and must not pause another.
+            timer = await target.get_timer(user, timer_id)
+            if timer is None or timer.state is not TimerState.RUNNING:
+                return None
+            check_version("timer", timer.version, expected_version)
+            return StartOutcome(timer)
+
+        return await self._run(
+            user,
+            target,
+            idempotency,
+            lambda now: target.resume(user, timer_id, now, expected_version=expected_version),
+            TimerEventType.RESUMED,
+            unchanged=running_already,
+        )
+
+    async def _run(
+        self,
+        user: User,
+        target: Provider,
+        key: IdempotencyKey | None,
+        call: Callable[[datetime], Awaitable[StartResult]],
+        kind: TimerEventType,
+        *,
+        unchanged: Callable[[], Awaitable[StartOutcome | None]] | None = None,
+    ) -> StartOutcome:
+        """Make room in the other providers, then start or resume a timer in ``target``."""
+        rooms: list[Room] = [Room()]
 
         async def act() -> StartOutcome:
-            timer = await target.get_timer(user, timer_id)
-            if timer is not None and timer.state is TimerState.RUNNING:
-                check_version("timer", timer.version, expected_version)
-                rooms.append(_Room())
-                return StartOutcome(timer)
+            if unchanged is not None and (outcome := await unchanged()) is not None:
+                return outcome
             now = self._clock.now()
-            room = await self._make_room(user, target, now)
+            room = await make_room(self.connections, self.reads, user, target, now)
             rooms.append(room)
             try:
-                result = await target.resume(user, timer_id, now, expected_version=expected_version)
+                result = await call(now)
             except BaseException:
-                await self._undo(user, room, now)
+                await room.undo(user, now)
                 raise
-            changes = [
-                *self._room_changes(room),
-                *((TimerEventType.PAUSED, t, None) for t in result.paused),
-                *((TimerEventType.STOPPED, s.timer, s.entry) for s in result.stopped),
-            ]
-            if result.changed:
-                changes.append((TimerEventType.RESUMED, result.timer, None))
-            await self._publish(user, now, *changes)
-            return _outcome(room, result)
+            await self._publish(user, now, *room.changes(result, kind))
+            return room.outcome(result)
 
         return await self._once(
-            user, idempotency, StartOutcome, target, act, lambda r: _outcome(rooms[-1], r)
+            user, key, StartOutcome, target, act, lambda result: rooms[-1].outcome(result)
         )
 
     async def pause(
@@ -277,15 +235,14 @@ class TimerService:
         idempotency: IdempotencyKey | None = None,
     ) -> Timer:
         provider = await self._provider(user, key, TimerOperation.PAUSE)
-
-        async def act() -> Timer:
-            now = self._clock.now()
-            paused = await provider.pause(user, timer_id, now, expected_version=expected_version)
-            if paused.changed:
-                await self._publish(user, now, (TimerEventType.PAUSED, paused.value, None))
-            return paused.value
-
-        return await self._once(user, idempotency, Timer, provider, act, _value)
+        return await self._apply(
+            user,
+            provider,
+            idempotency,
+            Timer,
+            lambda now: provider.pause(user, timer_id, now, expected_version=expected_version),
+            lambda timer: (TimerEventType.PAUSED, timer, None),
+        )
 
     async def stop(
         self,
@@ -301,16 +258,21 @@ class TimerService:
         if timer_id is not None and key is not None:
             provider = await self._provider(user, key, TimerOperation.STOP)
             stop_id = timer_id
-
-            async def stop_one() -> StopOutcome:
-                now = self._clock.now()
-                result = await provider.stop(
+            return await self._apply(
+                user,
+                provider,
+                idempotency,
+                StopOutcome,
+                lambda now: provider.stop(
                     user, stop_id, now, description=description, expected_version=expected_version
-                )
-                await self._publish(user, now, (TimerEventType.STOPPED, result.timer, result.entry))
-                return StopOutcome(result)
-
-            return await self._once(user, idempotency, StopOutcome, provider, stop_one, StopOutcome)
+                ),
+                lambda outcome: (
+                    TimerEventType.STOPPED,
+                    outcome.result.timer,
+                    outcome.result.entry,
+                ),
+                outcome=StopOutcome,
+            )
 
         async def stop_running() -> StopOutcome:
             now = self._clock.now()
@@ -346,16 +308,16 @@ class TimerService:
         idempotency: IdempotencyKey | None = None,
     ) -> StopResult:
         provider = await self._provider(user, key, TimerOperation.LOG)
-
-        async def act() -> StopResult:
-            now = self._clock.now()
-            result = await provider.log(
+        return await self._apply(
+            user,
+            provider,
+            idempotency,
+            StopResult,
+            lambda now: provider.log(
                 user, timer_id, request, now, expected_version=expected_version
-            )
-            await self._publish(user, now, (TimerEventType.LOGGED, result.timer, result.entry))
-            return result
-
-        return await self._once(user, idempotency, StopResult, provider, act, _same)
+            ),
+            lambda result: (TimerEventType.LOGGED, result.timer, result.entry),
+        )
 
     async def cancel(
         self,
@@ -367,14 +329,14 @@ class TimerService:
         idempotency: IdempotencyKey | None = None,
     ) -> Timer:
         provider = await self._provider(user, key, TimerOperation.CANCEL)
-
-        async def act() -> Timer:
-            now = self._clock.now()
-            timer = await provider.cancel(user, timer_id, now, expected_version=expected_version)
-            await self._publish(user, now, (TimerEventType.CANCELLED, timer, None))
-            return timer
-
-        return await self._once(user, idempotency, Timer, provider, act, _same)
+        return await self._apply(
+            user,
+            provider,
+            idempotency,
+            Timer,
+            lambda now: provider.cancel(user, timer_id, now, expected_version=expected_version),
+            lambda timer: (TimerEventType.CANCELLED, timer, None),
+        )
 
     async def update_timer(
         self,
@@ -387,17 +349,16 @@ class TimerService:
         idempotency: IdempotencyKey | None = None,
     ) -> Timer:
         provider = await self._provider(user, key, TimerOperation.UPDATE)
-
-        async def act() -> Timer:
-            now = self._clock.now()
-            updated = await provider.update_timer(
+        return await self._apply(
+            user,
+            provider,
+            idempotency,
+            Timer,
+            lambda now: provider.update_timer(
                 user, timer_id, changes, now, expected_version=expected_version
-            )
-            if updated.changed:
-                await self._publish(user, now, (TimerEventType.UPDATED, updated.value, None))
-            return updated.value
-
-        return await self._once(user, idempotency, Timer, provider, act, _value)
+            ),
+            lambda timer: (TimerEventType.UPDATED, timer, None),
+        )
 
     # Entries.
 
@@ -412,14 +373,14 @@ class TimerService:
         provider = await self._provider(
             user, key, TimerOperation.CREATE_ENTRY, field="input.provider"
         )
-
-        async def act() -> TimeEntry:
-            now = self._clock.now()
-            created = await provider.create_entry(user, entry, now)
-            await self._publish(user, now, (TimerEventType.ENTRY_CREATED, None, created))
-            return created
-
-        return await self._once(user, idempotency, TimeEntry, provider, act, _same)
+        return await self._apply(
+            user,
+            provider,
+            idempotency,
+            TimeEntry,
+            lambda now: provider.create_entry(user, entry, now),
+            lambda created: (TimerEventType.ENTRY_CREATED, None, created),
+        )
 
     async def update_entry(
         self,
@@ -432,17 +393,16 @@ class TimerService:
         idempotency: IdempotencyKey | None = None,
     ) -> TimeEntry:
         provider = await self._provider(user, key, TimerOperation.UPDATE_ENTRY)
-
-        async def act() -> TimeEntry:
-            now = self._clock.now()
-            edited = await provider.update_entry(
+        return await self._apply(
+            user,
+            provider,
+            idempotency,
+            TimeEntry,
+            lambda now: provider.update_entry(
                 user, entry_id, changes, now, expected_version=expected_version
-            )
-            if edited.changed:
-                await self._publish(user, now, (TimerEventType.ENTRY_UPDATED, None, edited.value))
-            return edited.value
-
-        return await self._once(user, idempotency, TimeEntry, provider, act, _value)
+            ),
+            lambda edited: (TimerEventType.ENTRY_UPDATED, None, edited),
+        )
 
     async def delete_entry(
         self,
@@ -454,29 +414,18 @@ class TimerService:
         idempotency: IdempotencyKey | None = None,
     ) -> TimeEntry:
         provider = await self._provider(user, key, TimerOperation.DELETE_ENTRY)
-
-        async def act() -> TimeEntry:
-            now = self._clock.now()
-            entry = await provider.delete_entry(
+        return await self._apply(
+            user,
+            provider,
+            idempotency,
+            TimeEntry,
+            lambda now: provider.delete_entry(
                 user, entry_id, now, expected_version=expected_version
-            )
-            await self._publish(user, now, (TimerEventType.ENTRY_DELETED, None, entry))
-            return entry
-
-        return await self._once(user, idempotency, TimeEntry, provider, act, _same)
+            ),
+            lambda entry: (TimerEventType.ENTRY_DELETED, None, entry),
+        )
 
 
-def _outcome(room: _Room, result: StartResult) -> StartOutcome:
-    return StartOutcome(
-        result.timer,
-        [t for _, t in room.paused] + result.paused,
-        room.stopped + result.stopped,
-    )
-
-
-def _value(changed: Changed[T]) -> T:
-    return changed.value
-
-
-def _same(result: T) -> T:
-    return result
+def _plain(answer: Any) -> Any:
+    """What a provider's answer carries: the value of a ``Changed``, else the answer itself."""
+    return answer.value if isinstance(answer, Changed) else answer
